@@ -1,0 +1,12 @@
+#pragma once
+// The qkv subcommands. Each lives in its own file and adds itself to the app:
+// its options, its help text and the function that runs it. To add one, write
+// cli/<name>.cpp with an add_<name>_command and list it in main.cpp.
+
+#include <CLI/CLI.hpp>
+
+namespace qkv::cli {
+
+void add_info_command(CLI::App& app);
+
+}  // namespace qkv::cli

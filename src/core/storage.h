@@ -1,0 +1,25 @@
+#pragma once
+// Storage owns the bytes of one or more tensors; views share it through shared_ptr.
+
+#include <cstddef>
+#include <memory>
+
+namespace qkv {
+
+class Storage {
+ public:
+  // 64-byte aligned, uninitialised.
+  explicit Storage(std::size_t nbytes);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  void* data() const { return data_; }
+  std::size_t nbytes() const { return nbytes_; }
+
+ private:
+  void* data_ = nullptr;
+  std::size_t nbytes_ = 0;
+};
+
+}  // namespace qkv

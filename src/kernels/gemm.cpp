@@ -1,0 +1,54 @@
+#include "kernels/gemm.h"
+
+#include <omp.h>
+
+#include <algorithm>
+
+#include "kernels/blas.h"
+
+namespace qkv::kernels {
+
+namespace {
+
+template <class T>
+void blas_gemm(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T* c) {
+  const auto& lib = blas::library();
+  // BLAS requires leading dimensions >= 1 even for empty matrices.
+  const int lda = static_cast<int>(std::max<std::int64_t>(s.lda, 1));
+  const int ldb = static_cast<int>(std::max<std::int64_t>(s.ldb, 1));
+  const int ldc = static_cast<int>(std::max<std::int64_t>(s.ldc, 1));
+  const int ta = s.trans_a ? blas::kTrans : blas::kNoTrans;
+  const int tb = s.trans_b ? blas::kTrans : blas::kNoTrans;
+  if constexpr (std::is_same_v<T, float>) {
+    lib.sgemm(blas::kRowMajor, ta, tb, static_cast<int>(s.m), static_cast<int>(s.n),
+              static_cast<int>(s.k), alpha, a, lda, b, ldb, beta, c, ldc);
+  } else {
+    lib.dgemm(blas::kRowMajor, ta, tb, static_cast<int>(s.m), static_cast<int>(s.n),
+              static_cast<int>(s.k), alpha, a, lda, b, ldb, beta, c, ldc);
+  }
+}
+
+}  // namespace
+
+template <class T>
+void gemm(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T* c,
+          const GemmBatch& batch) {
+  if (s.m == 0 || s.n == 0 || batch.count == 0) return;
+  // Small matrices: one single-threaded BLAS call per thread over the batch
+  // (inside a parallel region the OpenMP build of OpenBLAS runs serially).
+  // Large ones: BLAS parallelises each product itself.
+  const double flops = 2.0 * s.m * s.n * s.k;
+  const bool across_batch = batch.count > 1 && flops < 2.0 * 256 * 256 * 256 &&
+                            omp_get_max_threads() > 1 && !omp_in_parallel();
+#pragma omp parallel for schedule(static) if (across_batch)
+  for (std::int64_t i = 0; i < batch.count; ++i)
+    blas_gemm(s, alpha, a + i * batch.stride_a, b + i * batch.stride_b, beta,
+              c + i * batch.stride_c);
+}
+
+template void gemm<float>(const GemmShape&, float, const float*, const float*, float, float*,
+                          const GemmBatch&);
+template void gemm<double>(const GemmShape&, double, const double*, const double*, double,
+                           double*, const GemmBatch&);
+
+}  // namespace qkv::kernels

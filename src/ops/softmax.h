@@ -1,0 +1,13 @@
+#pragma once
+// Softmax and log-softmax along one dim (the last by default).
+
+#include <cstdint>
+
+#include "core/tensor.h"
+
+namespace qkv {
+
+Tensor softmax(const Tensor& x, std::int64_t dim = -1);
+Tensor log_softmax(const Tensor& x, std::int64_t dim = -1);
+
+}  // namespace qkv

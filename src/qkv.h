@@ -1,0 +1,22 @@
+#pragma once
+// The whole public interface of qkv in one include.
+
+#include "autograd/engine.h"
+#include "autograd/grad_mode.h"
+#include "core/creation.h"
+#include "core/error.h"
+#include "core/rng.h"
+#include "core/tensor.h"
+#include "core/threading.h"
+#include "core/view.h"
+#include "ops/activation.h"
+#include "ops/arith.h"
+#include "ops/dropout.h"
+#include "ops/embedding.h"
+#include "ops/layer_norm.h"
+#include "ops/linear.h"
+#include "ops/loss.h"
+#include "ops/matmul.h"
+#include "ops/reduce.h"
+#include "ops/shape.h"
+#include "ops/softmax.h"

@@ -77,11 +77,11 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 
 Tensor div(const Tensor& a, const Tensor& b) {
   Tensor out = binary_forward("div", kernels::Binary::div, a, b);
-  return autograd::record("div", out, {a, b}, [a, b, out](const auto& c) {
+  return autograd::record("div", out, {a, b}, [a, b, out = autograd::detach(out)](const auto& c) {
     // d(a/b)/db = -(a/b)/b
-    return std::vector<Tensor>{
-        c.needs(0) ? sum_to(div(c.grad(), b), a.shape()) : Tensor(),
-        c.needs(1) ? sum_to(neg(div(mul(c.grad(), out), b)), b.shape()) : Tensor()};
+    return std::vector<Tensor>{c.needs(0) ? sum_to(div(c.grad(), b), a.shape()) : Tensor(),
+                               c.needs(1) ? sum_to(neg(div(mul(c.grad(), out), b)), b.shape())
+                                          : Tensor()};
   });
 }
 

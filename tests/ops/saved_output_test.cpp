@@ -30,6 +30,7 @@ bool output_is_freed(const std::function<Tensor(const Tensor&)>& op) {
 TEST(SavedOutput, DroppedGraphIsFreed) {
   EXPECT_TRUE(output_is_freed([](const Tensor& x) { return exp(x); }));
   EXPECT_TRUE(output_is_freed([](const Tensor& x) { return sigmoid(x); }));
+  EXPECT_TRUE(output_is_freed([](const Tensor& x) { return x / (x * x + 1.0); }));
   EXPECT_TRUE(output_is_freed([](const Tensor& x) { return softmax(x); }));
   EXPECT_TRUE(output_is_freed([](const Tensor& x) { return log_softmax(x); }));
 }

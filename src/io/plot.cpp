@@ -18,7 +18,6 @@
 #include <tuple>
 #include <utility>
 
-
 namespace qkv::plot {
 
 namespace {

@@ -110,6 +110,32 @@ std::size_t first_invalid_utf8(std::string_view s) {
   return std::string_view::npos;
 }
 
+// Text as shown in messages: at most `max` bytes, cut at a character boundary.
+std::string shown(std::string_view name, std::size_t max = 200) {
+  if (name.size() <= max) return std::string(name);
+  std::size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
+  return std::string(name.substr(0, cut)) + "...";
+}
+
+// A JSON value as shown in messages: scalars and short flat arrays as JSON
+// (ASCII-escaped, at most 80 bytes), anything else by its type. Dumping a
+// deeply nested value would recurse once per level and overflow the stack.
+std::string brief(const json& v) {
+  const bool flat =
+      v.is_primitive() ||
+      (v.is_array() && v.size() <= 16 &&
+       std::all_of(v.begin(), v.end(), [](const json& e) { return e.is_primitive(); }));
+  if (!flat) {
+    std::ostringstream os;
+    os << '(' << v.type_name() << " of " << v.size() << " entries)";
+    return os.str();
+  }
+  std::string s = v.dump(-1, ' ', true);
+  if (s.size() > 80) s = s.substr(0, 80) + "...";
+  return s;
+}
+
 // Where the bytes come from: a file read with pread, or memory.
 using ReadAt = std::function<void(std::uint64_t offset, std::span<std::byte> dst)>;
 using ByteSink = std::function<void(std::span<const std::byte>)>;
@@ -155,12 +181,12 @@ class HeaderParser {
     try {
       header = json::parse(text.begin(), text.end(), track);
     } catch (const json::exception& e) {
-      bad("header is not valid JSON: ", e.what());
+      bad("header is not valid JSON: ", shown(e.what(), 400));
     }
     if (duplicate) {
       if (duplicate->second)
-        bad("tensor name '", duplicate->first, "' appears twice in the header");
-      bad("key '", duplicate->first, "' appears twice in one object of the header");
+        bad("tensor name '", shown(duplicate->first), "' appears twice in the header");
+      bad("key '", shown(duplicate->first), "' appears twice in one object of the header");
     }
     if (!header.is_object()) bad("header is not a JSON object");
     return header;
@@ -173,45 +199,44 @@ class HeaderParser {
       bad("__metadata__ must be an object of strings, got ", value.type_name());
     for (const auto& [key, v] : value.items()) {
       if (!v.is_string())
-        bad("__metadata__ value of '", key, "' must be a string, got ", v.type_name(), " ",
-            v.dump());
+        bad("__metadata__ value of '", shown(key), "' must be a string, got ", brief(v));
       out.emplace(key, v.get<std::string>());
     }
     return out;
   }
 
   EntryInfo entry(const std::string& name, const json& info) const {
+    const std::string n = shown(name);
     if (!info.is_object())
-      bad("entry of tensor '", name, "' must be an object, got ", info.type_name());
+      bad("entry of tensor '", n, "' must be an object, got ", info.type_name());
     for (const char* field : {"dtype", "shape", "data_offsets"})
-      if (!info.contains(field)) bad("tensor '", name, "' has no \"", field, "\" field");
+      if (!info.contains(field)) bad("tensor '", n, "' has no \"", field, "\" field");
     EntryInfo e;
     e.name = name;
 
     const json& dtype = info["dtype"];
-    if (!dtype.is_string())
-      bad("dtype of tensor '", name, "' must be a string, got ", dtype.dump());
+    if (!dtype.is_string()) bad("dtype of tensor '", n, "' must be a string, got ", brief(dtype));
     const auto& dname = dtype.get_ref<const std::string&>();
     const auto t = qkv_dtype(dname);
     if (!t) {
       if (std::find(kFormatDTypes.begin(), kFormatDTypes.end(), dname) != kFormatDTypes.end())
-        bad("dtype ", dname, " is not supported by qkv (tensor '", name,
+        bad("dtype ", shown(dname), " is not supported by qkv (tensor '", n,
             "'); qkv reads F32, F64, BF16 and I64");
-      bad("tensor '", name, "' has unknown dtype '", dname, "' (the format defines ", join_names(),
-          ")");
+      bad("tensor '", n, "' has unknown dtype '", shown(dname), "' (the format defines ",
+          join_names(), ")");
     }
     e.dtype = *t;
 
     const json& shape = info["shape"];
-    if (!shape.is_array()) bad("shape of tensor '", name, "' must be an array, got ", shape.dump());
+    if (!shape.is_array()) bad("shape of tensor '", n, "' must be an array, got ", brief(shape));
     std::uint64_t count = 1;
     bool overflow = false;
     for (const json& s : shape) {
       if (s.is_number_integer() && !s.is_number_unsigned())
-        bad("shape ", shape.dump(), " of tensor '", name, "' has a negative size");
+        bad("shape ", brief(shape), " of tensor '", n, "' has a negative size");
       if (!s.is_number_unsigned() ||
           s.get<std::uint64_t>() > std::uint64_t(std::numeric_limits<std::int64_t>::max()))
-        bad("shape ", shape.dump(), " of tensor '", name,
+        bad("shape ", brief(shape), " of tensor '", n,
             "' must hold non-negative integers below 2^63");
       const auto size = s.get<std::uint64_t>();
       overflow = overflow || __builtin_mul_overflow(count, size, &count);
@@ -220,20 +245,20 @@ class HeaderParser {
     std::uint64_t nbytes = 0;
     if (overflow || __builtin_mul_overflow(count, dtype_size(e.dtype), &nbytes) ||
         count > std::uint64_t(std::numeric_limits<std::int64_t>::max()))
-      bad("shape ", shape.dump(), " of tensor '", name, "' has too many elements to address");
+      bad("shape ", brief(shape), " of tensor '", n, "' has too many elements to address");
 
     const json& offsets = info["data_offsets"];
     if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
         !offsets[1].is_number_unsigned())
-      bad("data_offsets of tensor '", name, "' must be two non-negative integers, got ",
-          offsets.dump());
+      bad("data_offsets of tensor '", n, "' must be two non-negative integers, got ",
+          brief(offsets));
     e.begin = offsets[0].get<std::uint64_t>();
     e.end = offsets[1].get<std::uint64_t>();
     if (e.end < e.begin)
-      bad("data_offsets ", offsets.dump(), " of tensor '", name, "' end before they begin");
+      bad("data_offsets ", brief(offsets), " of tensor '", n, "' end before they begin");
     if (e.end - e.begin != nbytes)
-      bad("tensor '", name, "' of dtype ", dname, " and shape ", e.shape, " needs ", nbytes,
-          " bytes but its data_offsets ", offsets.dump(), " span ", e.end - e.begin);
+      bad("tensor '", n, "' of dtype ", dname, " and shape ", brief(shape), " needs ", nbytes,
+          " bytes but its data_offsets ", brief(offsets), " span ", e.end - e.begin);
     return e;
   }
 
@@ -247,10 +272,10 @@ class HeaderParser {
     for (const EntryInfo& e : entries) {
       if (e.begin > covered)
         bad("bytes [", covered, ", ", e.begin,
-            ") of the buffer belong to no tensor (a hole before '", e.name, "')");
+            ") of the buffer belong to no tensor (a hole before '", shown(e.name), "')");
       if (e.begin < covered)
-        bad("tensor '", e.name, "' at data_offsets [", e.begin, ", ", e.end, "] overlaps tensor '",
-            previous->name, "', which ends at ", covered);
+        bad("tensor '", shown(e.name), "' at data_offsets [", e.begin, ", ", e.end,
+            "] overlaps tensor '", shown(previous->name), "', which ends at ", covered);
       covered = e.end;
       previous = &e;
     }

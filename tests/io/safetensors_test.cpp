@@ -317,7 +317,7 @@ TEST(SafetensorsMalformed, ShapeTooLarge) {
 
 TEST(SafetensorsMalformed, ByteSizeDiffersFromShapeTimesDtype) {
   EXPECT_HAS(parse_error(craft(R"({"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,20]}})", 20)),
-             "tensor 'a' of dtype F32 and shape [2, 3] needs 24 bytes but its data_offsets [0,20] "
+             "tensor 'a' of dtype F32 and shape [2,3] needs 24 bytes but its data_offsets [0,20] "
              "span 20");
 }
 
@@ -381,9 +381,26 @@ TEST(SafetensorsMalformed, MissingFields) {
   EXPECT_HAS(parse_error(craft(R"({"a":[1]})")), "entry of tensor 'a' must be an object");
 }
 
+TEST(SafetensorsMalformed, DeepOrHugeValuesGiveShortMessages) {
+  // A million nested arrays where a shape or a metadata value belongs: the
+  // message must not try to print them (that would recurse a million deep).
+  const std::string deep = std::string(1000000, '[') + std::string(1000000, ']');
+  EXPECT_HAS(
+      parse_error(craft(R"({"a":{"dtype":"F32","data_offsets":[0,0],"shape":)" + deep + "}}")),
+      "shape (array of 1 entries) of tensor 'a' must hold non-negative integers");
+  EXPECT_HAS(parse_error(craft(R"({"__metadata__":{"k":)" + deep + "}}")),
+             "__metadata__ value of 'k' must be a string, got (array of 1 entries)");
+  // A huge name is cut in messages.
+  const std::string name(100000, 'n');
+  const std::string msg =
+      parse_error(craft("{\"" + name + R"(":{"dtype":"F16","shape":[0],"data_offsets":[0,0]}})"));
+  EXPECT_HAS(msg, "nnn...')");
+  EXPECT_LT(msg.size(), 1000u);
+}
+
 TEST(SafetensorsMalformed, MetadataNotStringToString) {
   EXPECT_HAS(parse_error(craft(R"({"__metadata__":{"k":1}})")),
-             "__metadata__ value of 'k' must be a string, got number 1");
+             "__metadata__ value of 'k' must be a string, got 1");
   EXPECT_HAS(parse_error(craft(R"({"__metadata__":["k"]})")),
              "__metadata__ must be an object of strings, got array");
   EXPECT_HAS(parse_error(craft(R"({"__metadata__":{"k":{"nested":"x"}}})")), "must be a string");

@@ -11,10 +11,13 @@
 
 namespace qkv {
 
+class AtomicFileOutput;
+void write_file_atomically(const std::filesystem::path& target,
+                           const std::function<void(AtomicFileOutput&)>& write);
+
 // The temporary file that write_file_atomically hands to its writer callback.
 class AtomicFileOutput {
  public:
-  AtomicFileOutput(int fd, std::filesystem::path target) : fd_(fd), target_(std::move(target)) {}
   AtomicFileOutput(const AtomicFileOutput&) = delete;
   AtomicFileOutput& operator=(const AtomicFileOutput&) = delete;
 
@@ -25,6 +28,10 @@ class AtomicFileOutput {
   std::size_t size() const { return size_; }
 
  private:
+  friend void write_file_atomically(const std::filesystem::path&,
+                                    const std::function<void(AtomicFileOutput&)>&);
+  AtomicFileOutput(int fd, std::filesystem::path target) : fd_(fd), target_(std::move(target)) {}
+
   int fd_;
   std::filesystem::path target_;
   std::size_t size_ = 0;

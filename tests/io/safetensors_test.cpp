@@ -7,6 +7,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <random>
 
 #include "core/creation.h"
 #include "core/view.h"
@@ -252,6 +253,31 @@ TEST(Safetensors, LoadErrorsNameThePath) {
 // Malformed files: each must give a qkv::Error naming the file and the fault.
 
 const std::string kA = R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]})";
+
+TEST(SafetensorsMalformed, RandomDamageGivesErrorsNotCrashes) {
+  // Flipped bytes anywhere and cuts at any length: each parse either succeeds
+  // or throws qkv::Error (anything else, or a crash, fails the test).
+  const auto golden = testing::read_bytes(std::string(QKV_TEST_DATA_DIR) +
+                                          "/golden/safetensors/torch_written.safetensors");
+  ASSERT_GT(golden.size(), 100u);
+  std::mt19937 rng(5);
+  int errors = 0;
+  for (int trial = 0; trial < 3000; ++trial) {
+    auto bytes = golden;
+    if (trial % 3 == 0) {
+      bytes.resize(rng() % bytes.size());
+    } else {
+      for (int k = 0; k <= trial % 4; ++k)
+        bytes[rng() % bytes.size()] = static_cast<std::byte>(rng() & 0xFF);
+    }
+    try {
+      parse_safetensors(bytes);
+    } catch (const Error&) {
+      ++errors;
+    }
+  }
+  EXPECT_GT(errors, 1000);
+}
 
 TEST(SafetensorsMalformed, ShorterThanLengthPrefix) {
   const std::vector<std::byte> five(5);

@@ -11,10 +11,6 @@
 
 namespace qkv {
 
-class AtomicFileOutput;
-void write_file_atomically(const std::filesystem::path& target,
-                           const std::function<void(AtomicFileOutput&)>& write);
-
 // The temporary file that write_file_atomically hands to its writer callback.
 class AtomicFileOutput {
  public:

@@ -1,0 +1,172 @@
+#include "kernels/layer_norm.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/threading.h"
+#include "kernels/row_simd.h"
+
+namespace qkv::kernels {
+
+namespace {
+
+constexpr std::int64_t kParallelElements = 32768;
+
+template <class T>
+struct Moments {
+  T mean, rstd;
+};
+
+// Portable rows: double everywhere, float without AVX-512. Two passes (mean,
+// then the squared deviations) over a row that stays in cache.
+template <class T>
+Moments<T> row_moments(std::int64_t d, const T* x, T eps) {
+  T sum = 0, sq = 0;
+  for (std::int64_t j = 0; j < d; ++j) sum += x[j];
+  const T mean = sum / T(d);
+  for (std::int64_t j = 0; j < d; ++j) sq += (x[j] - mean) * (x[j] - mean);
+  return {mean, T(1) / std::sqrt(sq / T(d) + eps)};
+}
+
+template <class T>
+void normalize_row(std::int64_t d, const T* x, const T* w, const T* b, Moments<T> m, T* y) {
+  for (std::int64_t j = 0; j < d; ++j)
+    y[j] = (x[j] - m.mean) * m.rstd * (w ? w[j] : T(1)) + (b ? b[j] : T(0));
+}
+
+// dx for one row; adds the row's terms of dweight and dbias to dw and db
+// (either may be null).
+template <class T>
+void backward_row(std::int64_t d, const T* x, const T* w, Moments<T> m, const T* dy, T* dx, T* dw,
+                  T* db) {
+  T sum_g = 0, sum_gx = 0;
+  for (std::int64_t j = 0; j < d; ++j) {
+    const T xhat = (x[j] - m.mean) * m.rstd, g = dy[j] * (w ? w[j] : T(1));
+    sum_g += g;
+    sum_gx += g * xhat;
+    if (dw) dw[j] += dy[j] * xhat;
+    if (db) db[j] += dy[j];
+  }
+  const T c1 = sum_g / T(d), c2 = sum_gx / T(d);
+  for (std::int64_t j = 0; j < d; ++j) {
+    const T xhat = (x[j] - m.mean) * m.rstd, g = dy[j] * (w ? w[j] : T(1));
+    dx[j] = m.rstd * (g - c1 - xhat * c2);
+  }
+}
+
+#ifdef __AVX512F__
+template <>
+Moments<float> row_moments<float>(std::int64_t d, const float* x, float eps) {
+  using namespace simd;
+  const float mean = row_sum(d, x) / float(d);
+  const __m512 vm = _mm512_set1_ps(mean);
+  __m512 sq = _mm512_setzero_ps();
+  for_each_vector(d, [&](std::int64_t j, __mmask16 k) {
+    const __m512 diff = _mm512_maskz_sub_ps(k, load(x + j, k), vm);
+    sq = _mm512_fmadd_ps(diff, diff, sq);
+  });
+  return {mean, 1.0f / std::sqrt(_mm512_reduce_add_ps(sq) / float(d) + eps)};
+}
+
+template <>
+void normalize_row<float>(std::int64_t d, const float* x, const float* w, const float* b,
+                          Moments<float> m, float* y) {
+  using namespace simd;
+  // (x - mean) rstd, not x rstd - mean rstd: with a small variance rstd is
+  // large and the rounding of mean rstd would dominate.
+  const __m512 vm = _mm512_set1_ps(m.mean), vr = _mm512_set1_ps(m.rstd);
+  for_each_vector(d, [&](std::int64_t j, __mmask16 k) {
+    __m512 v = _mm512_mul_ps(_mm512_sub_ps(load(x + j, k), vm), vr);
+    if (w) v = _mm512_mul_ps(v, load(w + j, k));
+    if (b) v = _mm512_add_ps(v, load(b + j, k));
+    store(y + j, k, v);
+  });
+}
+
+template <>
+void backward_row<float>(std::int64_t d, const float* x, const float* w, Moments<float> m,
+                         const float* dy, float* dx, float* dw, float* db) {
+  using namespace simd;
+  const __m512 vm = _mm512_set1_ps(m.mean), vr = _mm512_set1_ps(m.rstd);
+  __m512 sum_g = _mm512_setzero_ps(), sum_gx = _mm512_setzero_ps();
+  // Lanes past the row's end load dy = 0, so they add nothing.
+  for_each_vector(d, [&](std::int64_t j, __mmask16 k) {
+    const __m512 xhat = _mm512_mul_ps(_mm512_sub_ps(load(x + j, k), vm), vr), g0 = load(dy + j, k);
+    const __m512 g = w ? _mm512_mul_ps(g0, load(w + j, k)) : g0;
+    sum_g = _mm512_add_ps(sum_g, g);
+    sum_gx = _mm512_fmadd_ps(g, xhat, sum_gx);
+    if (dw) store(dw + j, k, _mm512_fmadd_ps(g0, xhat, load(dw + j, k)));
+    if (db) store(db + j, k, _mm512_add_ps(load(db + j, k), g0));
+  });
+  const __m512 c1 = _mm512_set1_ps(_mm512_reduce_add_ps(sum_g) / float(d));
+  const __m512 c2 = _mm512_set1_ps(_mm512_reduce_add_ps(sum_gx) / float(d));
+  for_each_vector(d, [&](std::int64_t j, __mmask16 k) {
+    const __m512 xhat = _mm512_mul_ps(_mm512_sub_ps(load(x + j, k), vm), vr), g0 = load(dy + j, k);
+    const __m512 g = w ? _mm512_mul_ps(g0, load(w + j, k)) : g0;
+    store(dx + j, k, _mm512_mul_ps(vr, _mm512_fnmadd_ps(xhat, c2, _mm512_sub_ps(g, c1))));
+  });
+}
+#endif
+
+}  // namespace
+
+template <class T>
+void layer_norm_forward(std::int64_t rows, std::int64_t d, const T* x, const T* weight,
+                        const T* bias, T eps, T* y, T* mean, T* rstd) {
+#pragma omp parallel for schedule(static) if (rows * d > kParallelElements)
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const Moments<T> m = row_moments(d, x + r * d, eps);
+    mean[r] = m.mean;
+    rstd[r] = m.rstd;
+    normalize_row(d, x + r * d, weight, bias, m, y + r * d);
+  }
+}
+
+std::int64_t layer_norm_backward_workspace(std::int64_t d) { return 2 * d * num_threads(); }
+
+template <class T>
+void layer_norm_backward(std::int64_t rows, std::int64_t d, const T* x, const T* weight,
+                         const T* mean, const T* rstd, const T* dy, T* dx, T* dweight, T* dbias,
+                         T* workspace) {
+  const bool sums = dweight || dbias;
+  const int threads = rows * d > kParallelElements ? num_threads() : 1;
+  // Each thread takes a fixed block of rows and sums its dweight and dbias terms
+  // into its own slice of the workspace; the slices are then added in thread order.
+#pragma omp parallel num_threads(threads)
+  {
+    const int team = omp_get_num_threads(), tid = omp_get_thread_num();
+    T* dw = sums && dweight ? workspace + 2 * d * tid : nullptr;
+    T* db = sums && dbias ? workspace + 2 * d * tid + d : nullptr;
+    if (sums) std::fill(workspace + 2 * d * tid, workspace + 2 * d * (tid + 1), T(0));
+    const std::int64_t begin = rows * tid / team, end = rows * (tid + 1) / team;
+    for (std::int64_t r = begin; r < end; ++r)
+      backward_row(d, x + r * d, weight, Moments<T>{mean[r], rstd[r]}, dy + r * d, dx + r * d, dw,
+                   db);
+    if (sums) {
+#pragma omp barrier
+#pragma omp for schedule(static)
+      for (std::int64_t j = 0; j < d; ++j) {
+        double w = 0, b = 0;
+        for (int t = 0; t < team; ++t) {
+          w += workspace[2 * d * t + j];
+          b += workspace[2 * d * t + d + j];
+        }
+        if (dweight) dweight[j] = static_cast<T>(w);
+        if (dbias) dbias[j] = static_cast<T>(b);
+      }
+    }
+  }
+}
+
+#define QKV_INSTANTIATE(T)                                                                         \
+  template void layer_norm_forward<T>(std::int64_t, std::int64_t, const T*, const T*, const T*, T, \
+                                      T*, T*, T*);                                                 \
+  template void layer_norm_backward<T>(std::int64_t, std::int64_t, const T*, const T*, const T*,   \
+                                       const T*, const T*, T*, T*, T*, T*);
+QKV_INSTANTIATE(float)
+QKV_INSTANTIATE(double)
+#undef QKV_INSTANTIATE
+
+}  // namespace qkv::kernels

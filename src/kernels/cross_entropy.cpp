@@ -5,14 +5,13 @@
 #include <limits>
 #include <type_traits>
 
+#include "kernels/parallel_rows.h"
 #include "kernels/row_simd.h"
 #include "kernels/simd_math.h"
 
 namespace qkv::kernels {
 
 namespace {
-
-constexpr std::int64_t kParallelElements = 32768;
 
 // The log-sum-exp of a row and the sum of its elements.
 struct RowStats {
@@ -79,11 +78,10 @@ void cross_entropy_forward(std::int64_t n, std::int64_t c, const T* logits,
                            const std::int64_t* targets, std::int64_t ignore_index, T smoothing,
                            T* loss, T* lse) {
   const double s = smoothing;
-#pragma omp parallel for schedule(static) if (n * c > kParallelElements)
-  for (std::int64_t i = 0; i < n; ++i) {
+  parallel_rows(n, c, [&](std::int64_t i) {
     if (targets[i] == ignore_index) {
       loss[i] = lse[i] = 0;
-      continue;
+      return;
     }
     const T* x = logits + i * c;
     const RowStats st = row_stats(c, x);
@@ -91,7 +89,7 @@ void cross_entropy_forward(std::int64_t n, std::int64_t c, const T* logits,
     const double uniform = st.lse - st.total / double(c);
     lse[i] = static_cast<T>(st.lse);
     loss[i] = static_cast<T>((1 - s) * nll + s * uniform);
-  }
+  });
 }
 
 template <class T>
@@ -99,17 +97,16 @@ void cross_entropy_backward(std::int64_t n, std::int64_t c, const T* logits,
                             const std::int64_t* targets, std::int64_t ignore_index, T smoothing,
                             const T* lse, const T* grad, std::int64_t grad_stride, T* dlogits) {
   const T uniform = smoothing / T(c);
-#pragma omp parallel for schedule(static) if (n * c > kParallelElements)
-  for (std::int64_t i = 0; i < n; ++i) {
+  parallel_rows(n, c, [&](std::int64_t i) {
     T* dx = dlogits + i * c;
     if (targets[i] == ignore_index) {
       std::fill(dx, dx + c, T(0));
-      continue;
+      return;
     }
     const T g = grad[i * grad_stride];
     row_gradient(c, logits + i * c, lse[i], g, uniform, dx);
     dx[targets[i]] -= g * (T(1) - smoothing);
-  }
+  });
 }
 
 #define QKV_INSTANTIATE(T)                                                                \

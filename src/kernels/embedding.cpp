@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/parallel_rows.h"
+
 namespace qkv::kernels {
 
 namespace {
@@ -14,9 +16,9 @@ constexpr std::int64_t kParallelElements = 32768;
 template <class T>
 void embedding_forward(std::int64_t n, std::int64_t d, const std::int64_t* ids, const T* weight,
                        T* out) {
-#pragma omp parallel for schedule(static) if (n * d > kParallelElements)
-  for (std::int64_t i = 0; i < n; ++i)
+  parallel_rows(n, d, [&](std::int64_t i) {
     std::memcpy(out + i * d, weight + ids[i] * d, sizeof(T) * static_cast<std::size_t>(d));
+  });
 }
 
 template <class T>

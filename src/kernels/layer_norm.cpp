@@ -1,11 +1,9 @@
 #include "kernels/layer_norm.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 
-#include "core/threading.h"
+#include "kernels/parallel_rows.h"
 #include "kernels/row_simd.h"
 
 namespace qkv::kernels {
@@ -13,6 +11,8 @@ namespace qkv::kernels {
 namespace {
 
 constexpr std::int64_t kParallelElements = 32768;
+// Row blocks whose parameter-gradient sums the backward keeps apart.
+constexpr std::int64_t kSumBlocks = 32;
 
 template <class T>
 struct Moments {
@@ -115,48 +115,50 @@ void backward_row<float>(std::int64_t d, const float* x, const float* w, Moments
 template <class T>
 void layer_norm_forward(std::int64_t rows, std::int64_t d, const T* x, const T* weight,
                         const T* bias, T eps, T* y, T* mean, T* rstd) {
-#pragma omp parallel for schedule(static) if (rows * d > kParallelElements)
-  for (std::int64_t r = 0; r < rows; ++r) {
+  parallel_rows(rows, d, [&](std::int64_t r) {
     const Moments<T> m = row_moments(d, x + r * d, eps);
     mean[r] = m.mean;
     rstd[r] = m.rstd;
     normalize_row(d, x + r * d, weight, bias, m, y + r * d);
-  }
+  });
 }
 
-std::int64_t layer_norm_backward_workspace(std::int64_t d) { return 2 * d * num_threads(); }
+std::int64_t layer_norm_backward_workspace(std::int64_t d) { return 2 * d * kSumBlocks; }
 
 template <class T>
 void layer_norm_backward(std::int64_t rows, std::int64_t d, const T* x, const T* weight,
                          const T* mean, const T* rstd, const T* dy, T* dx, T* dweight, T* dbias,
                          T* workspace) {
-  const bool sums = dweight || dbias;
-  const int threads = rows * d > kParallelElements ? num_threads() : 1;
-  // Each thread takes a fixed block of rows and sums its dweight and dbias terms
-  // into its own slice of the workspace; the slices are then added in thread order.
-#pragma omp parallel num_threads(threads)
-  {
-    const int team = omp_get_num_threads(), tid = omp_get_thread_num();
-    T* dw = sums && dweight ? workspace + 2 * d * tid : nullptr;
-    T* db = sums && dbias ? workspace + 2 * d * tid + d : nullptr;
-    if (sums) std::fill(workspace + 2 * d * tid, workspace + 2 * d * (tid + 1), T(0));
-    const std::int64_t begin = rows * tid / team, end = rows * (tid + 1) / team;
-    for (std::int64_t r = begin; r < end; ++r)
+  if (!dweight && !dbias) {
+    parallel_rows(rows, d, [&](std::int64_t r) {
+      backward_row(d, x + r * d, weight, Moments<T>{mean[r], rstd[r]}, dy + r * d, dx + r * d,
+                   static_cast<T*>(nullptr), static_cast<T*>(nullptr));
+    });
+    return;
+  }
+  // The rows fall into a fixed set of blocks, each summing its dweight and
+  // dbias terms into its own slice of the workspace; the slices are added in
+  // block order. Blocks go to whichever thread is free, and the result does not
+  // depend on the thread count.
+  const std::int64_t blocks = std::min(rows, kSumBlocks);
+#pragma omp parallel for schedule(dynamic, 1) if (rows * d > kParallelElements)
+  for (std::int64_t blk = 0; blk < blocks; ++blk) {
+    T* dw = dweight ? workspace + 2 * d * blk : nullptr;
+    T* db = dbias ? workspace + 2 * d * blk + d : nullptr;
+    std::fill(workspace + 2 * d * blk, workspace + 2 * d * (blk + 1), T(0));
+    for (std::int64_t r = rows * blk / blocks; r < rows * (blk + 1) / blocks; ++r)
       backward_row(d, x + r * d, weight, Moments<T>{mean[r], rstd[r]}, dy + r * d, dx + r * d, dw,
                    db);
-    if (sums) {
-#pragma omp barrier
-#pragma omp for schedule(static)
-      for (std::int64_t j = 0; j < d; ++j) {
-        double w = 0, b = 0;
-        for (int t = 0; t < team; ++t) {
-          w += workspace[2 * d * t + j];
-          b += workspace[2 * d * t + d + j];
-        }
-        if (dweight) dweight[j] = static_cast<T>(w);
-        if (dbias) dbias[j] = static_cast<T>(b);
-      }
+  }
+#pragma omp parallel for schedule(static) if (blocks * d > kParallelElements)
+  for (std::int64_t j = 0; j < d; ++j) {
+    double w = 0, b = 0;
+    for (std::int64_t blk = 0; blk < blocks; ++blk) {
+      w += workspace[2 * d * blk + j];
+      b += workspace[2 * d * blk + d + j];
     }
+    if (dweight) dweight[j] = static_cast<T>(w);
+    if (dbias) dbias[j] = static_cast<T>(b);
   }
 }
 

@@ -14,8 +14,8 @@ void layer_norm_forward(std::int64_t rows, std::int64_t d, const T* x, const T* 
                         const T* bias, T eps, T* y, T* mean, T* rstd);
 
 // Elements of scratch space layer_norm_backward needs when it computes dweight
-// or dbias: one partial sum per thread (at most num_threads()), so the result
-// is the same from run to run for a given thread count.
+// or dbias: partial sums over fixed blocks of rows, added in a fixed order, so
+// the result is the same from run to run and for any thread count.
 std::int64_t layer_norm_backward_workspace(std::int64_t d);
 
 // dx = rstd (g - mean(g) - xhat mean(g xhat)) with g = dy * weight;

@@ -5,15 +5,13 @@
 #include <limits>
 #include <type_traits>
 
+#include "kernels/parallel_rows.h"
 #include "kernels/row_simd.h"
 #include "kernels/simd_math.h"
 
 namespace qkv::kernels {
 
 namespace {
-
-// Rows are split across threads once the array is this large (elements).
-constexpr std::int64_t kParallelElements = 32768;
 
 // Portable rows: double everywhere, float without AVX-512. float uses the same
 // exp as the vector path.
@@ -119,28 +117,25 @@ void log_softmax_backward_row<float>(std::int64_t n, const float* y, const float
 
 template <class T>
 void softmax_forward(std::int64_t rows, std::int64_t n, const T* x, T* y) {
-#pragma omp parallel for schedule(static) if (rows * n > kParallelElements)
-  for (std::int64_t r = 0; r < rows; ++r) softmax_row(n, x + r * n, y + r * n);
+  parallel_rows(rows, n, [&](std::int64_t r) { softmax_row(n, x + r * n, y + r * n); });
 }
 
 template <class T>
 void softmax_backward(std::int64_t rows, std::int64_t n, const T* y, const T* dy, T* dx) {
-#pragma omp parallel for schedule(static) if (rows * n > kParallelElements)
-  for (std::int64_t r = 0; r < rows; ++r)
-    softmax_backward_row(n, y + r * n, dy + r * n, dx + r * n);
+  parallel_rows(
+      rows, n, [&](std::int64_t r) { softmax_backward_row(n, y + r * n, dy + r * n, dx + r * n); });
 }
 
 template <class T>
 void log_softmax_forward(std::int64_t rows, std::int64_t n, const T* x, T* y) {
-#pragma omp parallel for schedule(static) if (rows * n > kParallelElements)
-  for (std::int64_t r = 0; r < rows; ++r) log_softmax_row(n, x + r * n, y + r * n);
+  parallel_rows(rows, n, [&](std::int64_t r) { log_softmax_row(n, x + r * n, y + r * n); });
 }
 
 template <class T>
 void log_softmax_backward(std::int64_t rows, std::int64_t n, const T* y, const T* dy, T* dx) {
-#pragma omp parallel for schedule(static) if (rows * n > kParallelElements)
-  for (std::int64_t r = 0; r < rows; ++r)
+  parallel_rows(rows, n, [&](std::int64_t r) {
     log_softmax_backward_row(n, y + r * n, dy + r * n, dx + r * n);
+  });
 }
 
 #define QKV_INSTANTIATE(T)                                                               \

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/threading.h"
 #include "harness/tensor_testing.h"
 #include "kernels/kernel_testing.h"
 
@@ -85,26 +86,31 @@ TEST(LayerNormKernel, DoubleMatchesReference) {
   EXPECT_TRUE(all_close(db, want_db, 1e-12, 1e-12));
 }
 
-// The same inputs give bit-identical parameter gradients run after run.
+// The same inputs give bit-identical parameter gradients, run after run and
+// whatever the thread count.
 TEST(LayerNormKernel, BackwardIsDeterministic) {
   const std::int64_t rows = 1000, d = 65;
   const auto x = random_floats(rows * d, 1), dy = random_floats(rows * d, 2);
   std::vector<float> y(x.size()), mean(rows), rstd(rows);
   kernels::layer_norm_forward<float>(rows, d, x.data(), nullptr, nullptr, 1e-5f, y.data(),
                                      mean.data(), rstd.data());
-  std::vector<float> first, dx(x.size()), dw(d), db(d);
   std::vector<float> workspace(kernels::layer_norm_backward_workspace(d));
-  for (int run = 0; run < 3; ++run) {
+  auto sums = [&] {
+    std::vector<float> dx(x.size()), dw(d), db(d);
     kernels::layer_norm_backward<float>(rows, d, x.data(), nullptr, mean.data(), rstd.data(),
                                         dy.data(), dx.data(), dw.data(), db.data(),
                                         workspace.data());
-    std::vector<float> both = dw;
-    both.insert(both.end(), db.begin(), db.end());
-    if (run == 0)
-      first = both;
-    else
-      EXPECT_EQ(both, first);
+    dw.insert(dw.end(), db.begin(), db.end());
+    return dw;
+  };
+  const int threads = num_threads();
+  const std::vector<float> first = sums();
+  EXPECT_EQ(sums(), first);
+  for (int n : {1, 3}) {
+    set_num_threads(n);
+    EXPECT_EQ(sums(), first) << n << " threads";
   }
+  set_num_threads(threads);
 }
 
 }  // namespace

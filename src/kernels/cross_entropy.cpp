@@ -18,7 +18,7 @@ struct RowStats {
   double lse, total;
 };
 
-// Portable rows: double everywhere, float without AVX-512.
+// Portable rows: double everywhere, float without AVX-512, with sums in double.
 template <class T>
 T exp_of(T x) {
   if constexpr (std::is_same_v<T, float>)
@@ -29,13 +29,14 @@ T exp_of(T x) {
 
 template <class T>
 RowStats row_stats(std::int64_t c, const T* x) {
-  T max = -std::numeric_limits<T>::infinity(), total = 0, sum = 0;
+  T max = -std::numeric_limits<T>::infinity();
+  double total = 0, sum = 0;
   for (std::int64_t j = 0; j < c; ++j) {
     max = std::max(max, x[j]);
     total += x[j];
   }
   for (std::int64_t j = 0; j < c; ++j) sum += exp_of(x[j] - max);
-  return {double(max) + std::log(double(sum)), double(total)};
+  return {double(max) + std::log(sum), total};
 }
 
 // dx = g (exp(x - lse) - s / C), the target's own term is added by the caller.

@@ -19,15 +19,15 @@ struct Moments {
   T mean, rstd;
 };
 
-// Portable rows: double everywhere, float without AVX-512. Two passes (mean,
-// then the squared deviations) over a row that stays in cache.
+// Portable rows: double everywhere, float without AVX-512, with sums in double.
+// Two passes (mean, then the squared deviations) over a row that stays in cache.
 template <class T>
 Moments<T> row_moments(std::int64_t d, const T* x, T eps) {
-  T sum = 0, sq = 0;
+  double sum = 0, sq = 0;
   for (std::int64_t j = 0; j < d; ++j) sum += x[j];
-  const T mean = sum / T(d);
-  for (std::int64_t j = 0; j < d; ++j) sq += (x[j] - mean) * (x[j] - mean);
-  return {mean, T(1) / std::sqrt(sq / T(d) + eps)};
+  const T mean = static_cast<T>(sum / double(d));
+  for (std::int64_t j = 0; j < d; ++j) sq += double(x[j] - mean) * (x[j] - mean);
+  return {mean, static_cast<T>(1 / std::sqrt(sq / double(d) + eps))};
 }
 
 template <class T>
@@ -41,7 +41,7 @@ void normalize_row(std::int64_t d, const T* x, const T* w, const T* b, Moments<T
 template <class T>
 void backward_row(std::int64_t d, const T* x, const T* w, Moments<T> m, const T* dy, T* dx, T* dw,
                   T* db) {
-  T sum_g = 0, sum_gx = 0;
+  double sum_g = 0, sum_gx = 0;
   for (std::int64_t j = 0; j < d; ++j) {
     const T xhat = (x[j] - m.mean) * m.rstd, g = dy[j] * (w ? w[j] : T(1));
     sum_g += g;
@@ -49,7 +49,7 @@ void backward_row(std::int64_t d, const T* x, const T* w, Moments<T> m, const T*
     if (dw) dw[j] += dy[j] * xhat;
     if (db) db[j] += dy[j];
   }
-  const T c1 = sum_g / T(d), c2 = sum_gx / T(d);
+  const T c1 = static_cast<T>(sum_g / double(d)), c2 = static_cast<T>(sum_gx / double(d));
   for (std::int64_t j = 0; j < d; ++j) {
     const T xhat = (x[j] - m.mean) * m.rstd, g = dy[j] * (w ? w[j] : T(1));
     dx[j] = m.rstd * (g - c1 - xhat * c2);

@@ -1,6 +1,5 @@
 #include "ops/loss.h"
 
-
 #include "autograd/record.h"
 #include "core/view.h"
 #include "kernels/cross_entropy.h"

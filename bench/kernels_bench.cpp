@@ -9,7 +9,8 @@
 #include <benchmark/benchmark.h>
 
 #include <map>
-#include <utility>
+#include <string>
+#include <tuple>
 
 #include "autograd/engine.h"
 #include "core/creation.h"

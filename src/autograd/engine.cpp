@@ -34,9 +34,16 @@ void accumulate(Tensor& slot, const Tensor& g) {
   slot = sum;
 }
 
+// The first gradient of a leaf becomes its .grad. A fresh gradient that nothing
+// else can see (this handle is the only one on its bytes) is taken as it is;
+// anything shared is copied, so later writes elsewhere cannot reach .grad.
 void accumulate_leaf(TensorImpl& leaf, const Tensor& g) {
   if (!leaf.grad) {
-    leaf.grad = view::to_dtype(view::clone(g), leaf.dtype).impl_ptr();
+    const bool exclusive = g.impl_ptr().use_count() == 1 && g.storage().use_count() == 1;
+    leaf.grad = exclusive && g.dtype() == leaf.dtype && g.is_contiguous()
+                    ? Tensor::view_of(g.storage(), g.shape(), g.strides(), g.offset(), g.dtype())
+                          .impl_ptr()
+                    : view::to_dtype(view::clone(g), leaf.dtype).impl_ptr();
     return;
   }
   add_into(Tensor(leaf.grad), g);

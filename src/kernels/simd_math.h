@@ -12,8 +12,9 @@
 
 #ifdef __AVX512F__
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_ps(), which trips a
-// false -Wmaybe-uninitialized once inlined into OpenMP regions (GCC PR 105593).
+// false -W(maybe-)uninitialized once inlined into OpenMP regions (GCC PR 105593).
 #pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 #pragma GCC diagnostic pop

@@ -5,6 +5,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "kernels/parallel_rows.h"
 #include "kernels/row_simd.h"
 #include "kernels/simd_math.h"
 
@@ -12,11 +13,9 @@ namespace qkv::kernels {
 
 namespace {
 
-// Rows are split across threads once the array is this large (elements).
-constexpr std::int64_t kParallelElements = 32768;
-
 // Portable rows: double everywhere, float without AVX-512. float uses the same
-// exp as the vector path.
+// exp as the vector path; sums run in double, since one scalar accumulator
+// rounds more than the vector path's sixteen.
 template <class T>
 T exp_of(T x) {
   if constexpr (std::is_same_v<T, float>)
@@ -35,32 +34,34 @@ T max_of(std::int64_t n, const T* x) {
 template <class T>
 void softmax_row(std::int64_t n, const T* x, T* y) {
   const T m = max_of(n, x);
-  T s = 0;
+  double s = 0;
   for (std::int64_t j = 0; j < n; ++j) s += y[j] = exp_of(x[j] - m);
-  const T inv = T(1) / s;
+  const T inv = static_cast<T>(1 / s);
   for (std::int64_t j = 0; j < n; ++j) y[j] *= inv;
 }
 
 template <class T>
 void softmax_backward_row(std::int64_t n, const T* y, const T* dy, T* dx) {
-  T dot = 0;
-  for (std::int64_t j = 0; j < n; ++j) dot += dy[j] * y[j];
+  double acc = 0;
+  for (std::int64_t j = 0; j < n; ++j) acc += dy[j] * y[j];
+  const T dot = static_cast<T>(acc);
   for (std::int64_t j = 0; j < n; ++j) dx[j] = y[j] * (dy[j] - dot);
 }
 
 template <class T>
 void log_softmax_row(std::int64_t n, const T* x, T* y) {
   const T m = max_of(n, x);
-  T s = 0;
+  double s = 0;
   for (std::int64_t j = 0; j < n; ++j) s += exp_of(x[j] - m);
-  const T shift = m + std::log(s);
+  const T shift = static_cast<T>(m + std::log(s));
   for (std::int64_t j = 0; j < n; ++j) y[j] = x[j] - shift;
 }
 
 template <class T>
 void log_softmax_backward_row(std::int64_t n, const T* y, const T* dy, T* dx) {
-  T sum = 0;
-  for (std::int64_t j = 0; j < n; ++j) sum += dy[j];
+  double acc = 0;
+  for (std::int64_t j = 0; j < n; ++j) acc += dy[j];
+  const T sum = static_cast<T>(acc);
   for (std::int64_t j = 0; j < n; ++j) dx[j] = dy[j] - exp_of(y[j]) * sum;
 }
 
@@ -119,28 +120,25 @@ void log_softmax_backward_row<float>(std::int64_t n, const float* y, const float
 
 template <class T>
 void softmax_forward(std::int64_t rows, std::int64_t n, const T* x, T* y) {
-#pragma omp parallel for schedule(static) if (rows * n > kParallelElements)
-  for (std::int64_t r = 0; r < rows; ++r) softmax_row(n, x + r * n, y + r * n);
+  parallel_rows(rows, n, [&](std::int64_t r) { softmax_row(n, x + r * n, y + r * n); });
 }
 
 template <class T>
 void softmax_backward(std::int64_t rows, std::int64_t n, const T* y, const T* dy, T* dx) {
-#pragma omp parallel for schedule(static) if (rows * n > kParallelElements)
-  for (std::int64_t r = 0; r < rows; ++r)
-    softmax_backward_row(n, y + r * n, dy + r * n, dx + r * n);
+  parallel_rows(
+      rows, n, [&](std::int64_t r) { softmax_backward_row(n, y + r * n, dy + r * n, dx + r * n); });
 }
 
 template <class T>
 void log_softmax_forward(std::int64_t rows, std::int64_t n, const T* x, T* y) {
-#pragma omp parallel for schedule(static) if (rows * n > kParallelElements)
-  for (std::int64_t r = 0; r < rows; ++r) log_softmax_row(n, x + r * n, y + r * n);
+  parallel_rows(rows, n, [&](std::int64_t r) { log_softmax_row(n, x + r * n, y + r * n); });
 }
 
 template <class T>
 void log_softmax_backward(std::int64_t rows, std::int64_t n, const T* y, const T* dy, T* dx) {
-#pragma omp parallel for schedule(static) if (rows * n > kParallelElements)
-  for (std::int64_t r = 0; r < rows; ++r)
+  parallel_rows(rows, n, [&](std::int64_t r) {
     log_softmax_backward_row(n, y + r * n, dy + r * n, dx + r * n);
+  });
 }
 
 #define QKV_INSTANTIATE(T)                                                               \

@@ -1,5 +1,7 @@
 #pragma once
-// Softmax and log-softmax along one dim (the last by default).
+// Softmax and log-softmax along one dim (the last by default). As in torch, a
+// line of all -inf gives NaN: masked attention must treat fully masked rows
+// itself (DESIGN: they give zeros).
 
 #include <cstdint>
 

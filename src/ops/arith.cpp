@@ -1,5 +1,6 @@
 #include "ops/arith.h"
 
+#include "autograd/engine.h"
 #include "autograd/record.h"
 #include "core/view.h"
 #include "kernels/elementwise.h"
@@ -15,7 +16,12 @@ Tensor binary_forward(const char* name, kernels::Binary op, const Tensor& a, con
   detail::require_floating(a, name, "a");
   detail::require_floating(b, name, "b");
   detail::require_same_dtype(a, b, name);
-  const Shape shape = broadcast_shapes(a.shape(), b.shape());
+  Shape shape;
+  try {
+    shape = broadcast_shapes(a.shape(), b.shape());
+  } catch (const Error& e) {
+    fail(name, ": ", e.what());
+  }
   const Tensor ea = view::expand(a, shape), eb = view::expand(b, shape);
   Tensor out = Tensor::empty(shape, a.dtype());
   dispatch_floating(a.dtype(), name, [&]<class T>() {
@@ -33,8 +39,9 @@ Tensor unary_forward(const char* name, kernels::Unary op, const Tensor& x, bool 
     kernels::unary<T>(op, x.numel(), xc.data<T>(), y.data<T>());
   });
   // The derivative of exp, sqrt, tanh and sigmoid reads y; the others read x.
+  // y is saved detached: y itself holds this node, which must not hold y.
   const Tensor saved_x = save_input ? xc : Tensor();
-  const Tensor saved_y = save_input ? Tensor() : y;
+  const Tensor saved_y = save_input ? Tensor() : autograd::detach(y);
   return autograd::record(name, y, {x}, [op, saved_x, saved_y](const autograd::BackwardContext& c) {
     const Tensor g = view::contiguous(c.grad());
     Tensor dx = Tensor::empty(g.shape(), g.dtype());
@@ -75,7 +82,8 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 
 Tensor div(const Tensor& a, const Tensor& b) {
   Tensor out = binary_forward("div", kernels::Binary::div, a, b);
-  return autograd::record("div", out, {a, b}, [a, b, out](const auto& c) {
+  // out is saved detached, so that the node it holds does not hold it.
+  return autograd::record("div", out, {a, b}, [a, b, out = autograd::detach(out)](const auto& c) {
     // d(a/b)/db = -(a/b)/b
     return std::vector<Tensor>{c.needs(0) ? sum_to(div(c.grad(), b), a.shape()) : Tensor(),
                                c.needs(1) ? sum_to(neg(div(mul(c.grad(), out), b)), b.shape())

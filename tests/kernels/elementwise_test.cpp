@@ -44,9 +44,9 @@ Tensor random(const Shape& shape, DType dtype, std::uint64_t seed, double lo = -
 template <class T>
 void expect_binary_matches(kernels::Binary op, const Tensor& a, const Tensor& b) {
   const Shape shape = broadcast_shapes(a.shape(), b.shape());
-  SCOPED_TRACE(testing::Message() << name_of(op) << " " << to_string(a.shape()) << " strides "
-                                  << to_string(a.strides()) << " with " << to_string(b.shape())
-                                  << " strides " << to_string(b.strides()));
+  SCOPED_TRACE(::testing::Message() << name_of(op) << " " << to_string(a.shape()) << " strides "
+                                    << to_string(a.strides()) << " with " << to_string(b.shape())
+                                    << " strides " << to_string(b.strides()));
   const Tensor ea = view::expand(a, shape), eb = view::expand(b, shape);
   Tensor fast = Tensor::empty(shape, dtype_of<T>()), ref = Tensor::empty(shape, dtype_of<T>());
   kernels::binary<T>(op, shape, a.data<T>(), ea.strides(), b.data<T>(), eb.strides(),
@@ -161,7 +161,7 @@ template <class T>
 void unary_forward_and_backward() {
   for (const auto& u : kUnaryOps) {
     for (std::int64_t n : {1, 7, 63, 65, 1000, 40000}) {
-      SCOPED_TRACE(testing::Message() << u.name << " n=" << n);
+      SCOPED_TRACE(::testing::Message() << u.name << " n=" << n);
       const Tensor xt = random({n}, dtype_of<T>(), 20, u.lo, u.hi);
       const Tensor dyt = random({n}, dtype_of<T>(), 21);
       const T* x = xt.data<T>();

@@ -46,11 +46,11 @@ struct Case {
 // every element of C (including the padding, which must stay untouched).
 template <class T>
 void expect_matches_reference(const Case& c) {
-  SCOPED_TRACE(testing::Message() << "ta=" << c.ta << " tb=" << c.tb << " m=" << c.m << " n=" << c.n
-                                  << " k=" << c.k << " pad=" << c.pad << " alpha=" << c.alpha
-                                  << " beta=" << c.beta << " batch=" << c.batch.count
-                                  << " strides=(" << c.batch.stride_a << ", " << c.batch.stride_b
-                                  << ", " << c.batch.stride_c << ")");
+  SCOPED_TRACE(::testing::Message()
+               << "ta=" << c.ta << " tb=" << c.tb << " m=" << c.m << " n=" << c.n << " k=" << c.k
+               << " pad=" << c.pad << " alpha=" << c.alpha << " beta=" << c.beta
+               << " batch=" << c.batch.count << " strides=(" << c.batch.stride_a << ", "
+               << c.batch.stride_b << ", " << c.batch.stride_c << ")");
   // Stored shapes: A is [m, k] or, transposed, [k, m]; B is [k, n] or [n, k].
   const std::int64_t a_rows = c.ta ? c.k : c.m, a_cols = c.ta ? c.m : c.k;
   const std::int64_t b_rows = c.tb ? c.n : c.k, b_cols = c.tb ? c.k : c.n;

@@ -33,7 +33,8 @@ const Dims kDims[] = {{1, 1, 1},     {1, 7, 1},    {3, 63, 1},  {5, 65, 1},   {2
 template <class T>
 void sum_matches_reference() {
   for (const auto& d : kDims) {
-    SCOPED_TRACE(testing::Message() << "outer=" << d.outer << " n=" << d.n << " inner=" << d.inner);
+    SCOPED_TRACE(::testing::Message()
+                 << "outer=" << d.outer << " n=" << d.n << " inner=" << d.inner);
     const auto x = random_vector<T>(d.outer * d.n * d.inner, 1);
     std::vector<T> fast(d.outer * d.inner), ref(d.outer * d.inner);
     kernels::sum_dim<T>(d.outer, d.n, d.inner, x.data(), fast.data());
@@ -73,7 +74,8 @@ TEST(ReduceKernel, SumOfNothingIsZero) {
 template <class T>
 void max_matches_reference() {
   for (const auto& d : kDims) {
-    SCOPED_TRACE(testing::Message() << "outer=" << d.outer << " n=" << d.n << " inner=" << d.inner);
+    SCOPED_TRACE(::testing::Message()
+                 << "outer=" << d.outer << " n=" << d.n << " inner=" << d.inner);
     auto x = random_vector<T>(d.outer * d.n * d.inner, 2);
     // Ties: the first maximal index wins.
     for (std::size_t i = 0; i + 3 < x.size(); i += 5) x[i + 3] = x[i];

@@ -103,6 +103,8 @@ TEST(Matmul, StridedInputs) {
   expect_matches_naive(view::narrow(random64({3, 9}, 7), 1, 2, 5),
                        view::narrow(view::transpose(b, 0, 1), 1, 1, 3));
   expect_matches_naive(view::permute(random64({3, 2, 5}, 8), {1, 0, 2}), random64({5, 2}, 9));
+  // Interleaved batch: matrix rows 10 apart, matrices 5 apart.
+  expect_matches_naive(view::permute(random64({3, 2, 5}, 8), {1, 0, 2}), random64({2, 5, 2}, 9));
   expect_matches_naive(view::transpose(random64({5, 3, 2}, 10), 0, 2), random64({2, 5, 4}, 11));
   // A batch taken from every other matrix, and one broadcast by stride 0.
   expect_matches_naive(view::narrow(random64({4, 3, 5}, 12), 0, 1, 2), random64({2, 5, 2}, 13));

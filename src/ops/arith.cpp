@@ -39,8 +39,8 @@ Tensor unary_forward(const char* name, kernels::Unary op, const Tensor& x, bool 
     kernels::unary<T>(op, x.numel(), xc.data<T>(), y.data<T>());
   });
   // The derivative of exp, sqrt, tanh and sigmoid reads y; the others read x.
-  // y is saved detached: y itself holds this node, which must not hold y.
   const Tensor saved_x = save_input ? xc : Tensor();
+  // Detached: capturing y itself would make the cycle y -> node -> y.
   const Tensor saved_y = save_input ? Tensor() : autograd::detach(y);
   return autograd::record(name, y, {x}, [op, saved_x, saved_y](const autograd::BackwardContext& c) {
     const Tensor g = view::contiguous(c.grad());
@@ -82,7 +82,6 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 
 Tensor div(const Tensor& a, const Tensor& b) {
   Tensor out = binary_forward("div", kernels::Binary::div, a, b);
-  // out is saved detached, so that the node it holds does not hold it.
   return autograd::record("div", out, {a, b}, [a, b, out = autograd::detach(out)](const auto& c) {
     // d(a/b)/db = -(a/b)/b
     return std::vector<Tensor>{c.needs(0) ? sum_to(div(c.grad(), b), a.shape()) : Tensor(),

@@ -1,13 +1,11 @@
 #include "io/plot.h"
 
+#include "io/atomic_file.h"
+
 #include <cairo.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -135,43 +133,30 @@ class Canvas {
   cairo_t* cr_;
 };
 
-cairo_status_t write_to_file(void* file, const unsigned char* data, unsigned int length) {
-  return std::fwrite(data, 1, length, static_cast<std::FILE*>(file)) == length
-             ? CAIRO_STATUS_SUCCESS
-             : CAIRO_STATUS_WRITE_ERROR;
+// Collects cairo's PNG stream into a buffer; cairo calls this from C, so it
+// must not throw.
+cairo_status_t append_bytes(void* buffer, const unsigned char* data, unsigned int length) {
+  auto* bytes = static_cast<std::string*>(buffer);
+  try {
+    bytes->append(reinterpret_cast<const char*>(data), length);
+  } catch (...) {
+    return CAIRO_STATUS_NO_MEMORY;
+  }
+  return CAIRO_STATUS_SUCCESS;
 }
 
-// Writes the PNG to a temporary file in the target's directory, then renames
-// it over the target, so readers see either the old file or the whole new one.
+// Encodes the PNG in memory, then replaces the target atomically, so readers
+// see either the old file or the whole new one.
 void write_png(const Canvas& canvas, const std::string& path) {
-  namespace fs = std::filesystem;
   check(!path.empty(), "plot: empty output path");
-  const fs::path target(path);
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::string name = target.filename().string();
-  name.insert(0, 1, '.');
-  name.append(".XXXXXX");
-  std::string tmp = (dir / name).string();
-  const int fd = ::mkstemp(tmp.data());
-  if (fd < 0) fail("plot: cannot write '", path, "': ", std::strerror(errno));
-  ::fchmod(fd, 0644);
-  std::FILE* file = ::fdopen(fd, "wb");
-  std::string error;
-  if (file == nullptr) {
-    error = std::strerror(errno);
-    ::close(fd);
-  } else {
-    const cairo_status_t st =
-        cairo_surface_write_to_png_stream(canvas.surface(), write_to_file, file);
-    if (st != CAIRO_STATUS_SUCCESS) error = cairo_status_to_string(st);
-    if (std::fflush(file) != 0 || ::fsync(fileno(file)) != 0)
-      if (error.empty()) error = std::strerror(errno);
-    if (std::fclose(file) != 0 && error.empty()) error = std::strerror(errno);
-  }
-  if (error.empty() && std::rename(tmp.c_str(), path.c_str()) != 0) error = std::strerror(errno);
-  if (!error.empty()) {
-    ::unlink(tmp.c_str());
-    fail("plot: cannot write '", path, "': ", error);
+  std::string png;
+  const cairo_status_t st = cairo_surface_write_to_png_stream(canvas.surface(), append_bytes, &png);
+  check(st == CAIRO_STATUS_SUCCESS, "plot: cannot encode '", path, "': ",
+        cairo_status_to_string(st));
+  try {
+    write_file_atomically(path, [&](AtomicFileOutput& out) { out.write(png); });
+  } catch (const Error& e) {
+    fail("plot: cannot write '", path, "': ", e.what());
   }
 }
 

@@ -61,6 +61,10 @@ void backward(const Tensor& root, const Tensor& grad, BackwardOptions options) {
   }
   check(seed.shape() == root.shape(), "backward: gradient of shape ", seed.shape(),
         " for a tensor of shape ", root.shape());
+  check(is_floating(seed.dtype()), "backward: gradient of dtype ", dtype_name(seed.dtype()),
+        " for a ", dtype_name(root.dtype()), " tensor");
+  // Backward functions see gradients of their outputs' dtype.
+  seed = view::to_dtype(seed, root.dtype());
   NoGradGuard no_grad;
   if (root.is_leaf()) {
     accumulate_leaf(root.impl(), seed);

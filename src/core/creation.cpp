@@ -45,9 +45,9 @@ void fill_dense(const Tensor& t, F&& gen_value) {
 
 void fill_(const Tensor& t, double value) {
   if (t.is_contiguous()) return fill_dense(t, [value](std::int64_t) { return value; });
-  Tensor tmp = full(t.shape(), value, t.dtype());
+  const Tensor one = scalar_tensor(value, t.dtype());
   for_each_offset(t.shape(), t.strides(), [&](std::int64_t, std::int64_t off) {
-    std::memcpy(static_cast<char*>(t.raw_data()) + off * dtype_size(t.dtype()), tmp.raw_data(),
+    std::memcpy(static_cast<char*>(t.raw_data()) + off * dtype_size(t.dtype()), one.raw_data(),
                 dtype_size(t.dtype()));
   });
 }
@@ -63,7 +63,11 @@ Tensor ones(const Shape& shape, DType dtype) { return full(shape, 1.0, dtype); }
 Tensor scalar_tensor(double value, DType dtype) { return full({}, value, dtype); }
 
 Tensor arange(double start, double end, double step, DType dtype) {
+  check(std::isfinite(start) && std::isfinite(end) && std::isfinite(step), "arange: start ", start,
+        ", end ", end, " and step ", step, " must be finite");
   check(step != 0, "arange: step must be non-zero");
+  check((end - start) * step >= 0, "arange: step ", step, " leads away from end ", end,
+        " when starting at ", start);
   const auto n = static_cast<std::int64_t>(std::ceil((end - start) / step));
   Tensor t = Tensor::empty({std::max<std::int64_t>(n, 0)}, dtype);
   fill_dense(t, [=](std::int64_t i) { return start + step * static_cast<double>(i); });

@@ -12,7 +12,8 @@ namespace qkv {
 Tensor zeros(const Shape& shape, DType dtype = DType::f32);
 Tensor ones(const Shape& shape, DType dtype = DType::f32);
 Tensor full(const Shape& shape, double value, DType dtype = DType::f32);
-// [start, end) in steps of step, like torch.arange.
+// [start, end) in steps of step, like torch.arange: throws when the step is 0
+// or points away from end.
 Tensor arange(double start, double end, double step = 1, DType dtype = DType::f32);
 Tensor arange(std::int64_t end, DType dtype = DType::i64);
 Tensor scalar_tensor(double value, DType dtype = DType::f32);

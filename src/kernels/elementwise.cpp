@@ -1,5 +1,6 @@
 #include "kernels/elementwise.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -112,6 +113,11 @@ void pow(std::int64_t n, const T* x, T p, T* y) {
 
 template <class T>
 void pow_backward(std::int64_t n, const T* x, T p, const T* dy, T* dx) {
+  if (p == T(0)) {
+    // x^0 is constant; p * x^(p-1) would be 0 * inf = NaN at x = 0.
+    std::fill(dx, dx + n, T(0));
+    return;
+  }
 #pragma omp parallel for schedule(static) if (n > 32768)
   for (std::int64_t i = 0; i < n; ++i) dx[i] = dy[i] * p * std::pow(x[i], p - T(1));
 }

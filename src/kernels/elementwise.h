@@ -26,7 +26,7 @@ void unary_backward(Unary op, std::int64_t n, const T* x, const T* y, const T* d
 // y = x * scale + shift.
 template <class T>
 void affine(std::int64_t n, const T* x, T scale, T shift, T* y);
-// y = x^p; dx = dy * p * x^(p-1).
+// y = x^p; dx = dy * p * x^(p-1) (0 when p = 0).
 template <class T>
 void pow(std::int64_t n, const T* x, T p, T* y);
 template <class T>

@@ -37,8 +37,12 @@ void gemm(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T* c,
   // Small matrices: one single-threaded BLAS call per thread over the batch
   // (inside a parallel region the OpenMP build of OpenBLAS runs serially).
   // Large ones: BLAS parallelises each product itself.
+  // Overlapping outputs (stride_c 0 sums the batch into one C) must be written
+  // one product after another.
+  const std::int64_t c_span = (s.m - 1) * s.ldc + s.n;
+  const bool disjoint_c = batch.stride_c >= c_span || batch.stride_c <= -c_span;
   const double flops = 2.0 * s.m * s.n * s.k;
-  const bool across_batch = batch.count > 1 && flops < 2.0 * 256 * 256 * 256 &&
+  const bool across_batch = batch.count > 1 && disjoint_c && flops < 2.0 * 256 * 256 * 256 &&
                             omp_get_max_threads() > 1 && !omp_in_parallel();
 #pragma omp parallel for schedule(static) if (across_batch)
   for (std::int64_t i = 0; i < batch.count; ++i)
@@ -48,7 +52,7 @@ void gemm(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T* c,
 
 template void gemm<float>(const GemmShape&, float, const float*, const float*, float, float*,
                           const GemmBatch&);
-template void gemm<double>(const GemmShape&, double, const double*, const double*, double,
-                           double*, const GemmBatch&);
+template void gemm<double>(const GemmShape&, double, const double*, const double*, double, double*,
+                           const GemmBatch&);
 
 }  // namespace qkv::kernels

@@ -14,8 +14,9 @@ struct GemmShape {
   std::int64_t lda = 0, ldb = 0, ldc = 0;
 };
 
-// `batch` independent products; matrix i starts at A + i * stride_a, etc.
-// A stride of 0 shares one matrix across the batch.
+// `batch` products; matrix i starts at A + i * stride_a, etc. A stride of 0
+// shares one matrix across the batch. Products whose C matrices overlap run in
+// batch order, so stride_c = 0 with beta = 1 sums all products into one C.
 struct GemmBatch {
   std::int64_t count = 1;
   std::int64_t stride_a = 0, stride_b = 0, stride_c = 0;

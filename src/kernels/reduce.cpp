@@ -7,6 +7,11 @@ namespace qkv::kernels {
 
 template <class T>
 void sum_dim(std::int64_t outer, std::int64_t n, std::int64_t inner, const T* x, T* out) {
+  if (n == 0) {
+    // The column loop below starts from row 0, which an empty dim does not have.
+    std::fill(out, out + outer * inner, T(0));
+    return;
+  }
   if (inner == 1) {
     // Row sums: accumulate in double for float input so long rows lose nothing.
 #pragma omp parallel for schedule(static) if (outer * n > 32768)

@@ -16,7 +16,12 @@ Tensor binary_forward(const char* name, kernels::Binary op, const Tensor& a, con
   detail::require_floating(a, name, "a");
   detail::require_floating(b, name, "b");
   detail::require_same_dtype(a, b, name);
-  const Shape shape = broadcast_shapes(a.shape(), b.shape());
+  Shape shape;
+  try {
+    shape = broadcast_shapes(a.shape(), b.shape());
+  } catch (const Error& e) {
+    fail(name, ": ", e.what());
+  }
   const Tensor ea = view::expand(a, shape), eb = view::expand(b, shape);
   Tensor out = Tensor::empty(shape, a.dtype());
   dispatch_floating(a.dtype(), name, [&]<class T>() {

@@ -66,16 +66,20 @@ Tensor batched_product(const Tensor& a, const Tensor& b) {
   return out;
 }
 
+// x [.., C] as a matrix [rows, C]; spelled out because -1 cannot be inferred when C = 0.
+Tensor as_rows(const Tensor& x) {
+  const std::int64_t cols = x.shape().back();
+  const std::int64_t rows = numel(Shape(x.shape().begin(), x.shape().end() - 1));
+  return view::reshape(x, {rows, cols});
+}
+
+// a [.., M, K] x b [.., K, N] -> [.., M, N]; shapes already checked.
 Tensor matmul_forward(const Tensor& a, const Tensor& b) {
-  const std::int64_t k = a.shape().back();
-  check(b.shape()[b.dim() - 2] == k, "matmul: shapes ", a.shape(), " and ", b.shape(),
-        " do not chain (", k, " vs ", b.shape()[b.dim() - 2], ")");
   if (b.dim() == 2) {
     // Fold a's batch dims into its rows: one large GEMM instead of many small ones.
-    const Tensor a2 = view::reshape(a, {-1, k});
     Shape out_shape = a.shape();
     out_shape.back() = b.shape()[1];
-    return view::reshape(batched_product(a2, b), out_shape);
+    return view::reshape(batched_product(as_rows(a), b), out_shape);
   }
   const Shape batch = broadcast_shapes(Shape(a.shape().begin(), a.shape().end() - 2),
                                        Shape(b.shape().begin(), b.shape().end() - 2));
@@ -93,9 +97,22 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   detail::require_same_dtype(a, b, "matmul");
   check(a.dim() >= 1 && b.dim() >= 1, "matmul: 0-dim operand (shapes ", a.shape(), " and ",
         b.shape(), ")");
+  const std::int64_t ka = a.shape().back(), kb = b.dim() == 1 ? b.shape()[0] : b.size(-2);
+  check(ka == kb, "matmul: shapes ", a.shape(), " and ", b.shape(), " do not chain (", ka, " vs ",
+        kb, ")");
+  if (a.dim() > 2 && b.dim() > 2) {
+    const Shape batch_a(a.shape().begin(), a.shape().end() - 2);
+    const Shape batch_b(b.shape().begin(), b.shape().end() - 2);
+    for (std::size_t i = 1; i <= std::min(batch_a.size(), batch_b.size()); ++i) {
+      const std::int64_t da = batch_a[batch_a.size() - i], db = batch_b[batch_b.size() - i];
+      check(da == db || da == 1 || db == 1, "matmul: batch dims of shapes ", a.shape(), " and ",
+            b.shape(), " do not broadcast");
+    }
+  }
   // Vectors become matrices, as in torch.matmul, through differentiable views.
-  if (a.dim() == 1) return squeeze(matmul(unsqueeze(a, 0), b), -2);
+  // b first: for two vectors, a's case then squeezes a [1] result to a scalar.
   if (b.dim() == 1) return squeeze(matmul(a, unsqueeze(b, 1)), -1);
+  if (a.dim() == 1) return squeeze(matmul(unsqueeze(a, 0), b), -2);
   Tensor out = matmul_forward(a, b);
   return autograd::record("matmul", out, {a, b}, [a, b](const auto& c) {
     const Tensor& g = c.grad();
@@ -103,9 +120,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     if (c.needs(0)) ga = sum_to(matmul_forward(g, view::transpose(b, -1, -2)), a.shape());
     if (c.needs(1)) {
       if (b.dim() == 2) {
-        const std::int64_t k = a.shape().back(), n = b.shape()[1];
-        gb = matmul_forward(view::transpose(view::reshape(a, {-1, k}), 0, 1),
-                            view::reshape(g, {-1, n}));
+        gb = matmul_forward(view::transpose(as_rows(a), 0, 1), as_rows(g));
       } else {
         gb = sum_to(matmul_forward(view::transpose(a, -1, -2), g), b.shape());
       }

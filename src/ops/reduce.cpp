@@ -37,7 +37,7 @@ Tensor sum_one_dim(const Tensor& x, std::int64_t dim) {
   return out;
 }
 
-// Sorted, unique, non-negative dims; all dims when `dims` is empty.
+// Sorted, unique, non-negative dims.
 Shape normalise_dims(const Shape& dims, std::int64_t rank, const char* op) {
   Shape out;
   for (auto d : dims) out.push_back(wrap_dim(d, rank, op));

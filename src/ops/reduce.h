@@ -1,5 +1,6 @@
 #pragma once
 // Reductions. `dims` may be negative; keepdim keeps reduced dims with size 1.
+// Empty `dims` reduce nothing (NumPy's axis=()); sum(x) reduces everything.
 
 #include <cstdint>
 

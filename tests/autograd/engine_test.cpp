@@ -82,5 +82,14 @@ TEST(Autograd, GradcheckMatmulChain) {
                    (std::vector<Tensor>{a, b}));
 }
 
+TEST(Autograd, SeedIsConvertedToTheRootsDtype) {
+  Tensor x = ones({2});
+  x.set_requires_grad(true);
+  autograd::backward(x * x, from_vector(std::vector<double>{1, 3}, {2}, DType::f64));
+  EXPECT_EQ(x.grad().dtype(), DType::f32);
+  EXPECT_EQ(x.grad().to_vector<float>(), (std::vector<float>{2, 6}));
+  EXPECT_THROW(autograd::backward(x * x, arange(2)), Error);
+}
+
 }  // namespace
 }  // namespace qkv

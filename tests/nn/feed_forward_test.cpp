@@ -25,6 +25,25 @@ TEST(FeedForward, NamesLikeTorchTransformerLayers) {
   EXPECT_EQ(ffn.linear2().weight().shape(), (Shape{8, 32}));
   EXPECT_EQ(ffn.num_parameters(), 32 * 8 + 32 + 8 * 32 + 8);
   EXPECT_EQ(ffn.extra_repr(), "d=8, d_ff=32, activation=relu");
+  EXPECT_EQ(ffn.named_children()[1].first, "dropout");
+}
+
+TEST(FeedForward, DropoutOnlyInTraining) {
+  Generator gen(5);
+  FeedForward ffn(8, 64, Activation::relu, 0.5, gen);
+  const Tensor x = randn({4, 8});
+  const auto train1 = ffn.forward(x).to_vector<float>();
+  const auto train2 = ffn.forward(x).to_vector<float>();
+  EXPECT_NE(train1, train2);  // a new mask each call
+  ffn.eval();
+  EXPECT_FALSE(ffn.dropout().is_training());
+  const auto eval1 = ffn.forward(x).to_vector<float>();
+  EXPECT_EQ(eval1, ffn.forward(x).to_vector<float>());
+  const auto& l1 = ffn.linear1();
+  const auto& l2 = ffn.linear2();
+  EXPECT_EQ(
+      eval1,
+      linear(relu(linear(x, l1.weight(), l1.bias())), l2.weight(), l2.bias()).to_vector<float>());
 }
 
 TEST(FeedForward, ComputesLinearActLinear) {
@@ -46,7 +65,7 @@ TEST(FeedForward, GradcheckWholeModuleFloat64) {
   for (Activation act : {Activation::relu, Activation::gelu, Activation::gelu_tanh}) {
     SCOPED_TRACE(activation_name(act));
     Generator gen(3);
-    FeedForward ffn(4, 6, act, gen);
+    FeedForward ffn(4, 6, act, 0.0, gen);
     ffn.to(DType::f64);
     const Tensor x = testing::leaf64({2, 3, 4}, 4);
     EXPECT_MODULE_GRADCHECK(ffn, [&] { return ffn.forward(x); }, {x});

@@ -1,5 +1,6 @@
 #include "ops/arith.h"
 
+#include "autograd/engine.h"
 #include "autograd/record.h"
 #include "core/view.h"
 #include "kernels/elementwise.h"
@@ -34,7 +35,8 @@ Tensor unary_forward(const char* name, kernels::Unary op, const Tensor& x, bool 
   });
   // The derivative of exp, sqrt, tanh and sigmoid reads y; the others read x.
   const Tensor saved_x = save_input ? xc : Tensor();
-  const Tensor saved_y = save_input ? Tensor() : y;
+  // Detached: capturing y itself would make the cycle y -> node -> y.
+  const Tensor saved_y = save_input ? Tensor() : autograd::detach(y);
   return autograd::record(name, y, {x}, [op, saved_x, saved_y](const autograd::BackwardContext& c) {
     const Tensor g = view::contiguous(c.grad());
     Tensor dx = Tensor::empty(g.shape(), g.dtype());
@@ -75,7 +77,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 
 Tensor div(const Tensor& a, const Tensor& b) {
   Tensor out = binary_forward("div", kernels::Binary::div, a, b);
-  return autograd::record("div", out, {a, b}, [a, b, out](const auto& c) {
+  return autograd::record("div", out, {a, b}, [a, b, out = autograd::detach(out)](const auto& c) {
     // d(a/b)/db = -(a/b)/b
     return std::vector<Tensor>{c.needs(0) ? sum_to(div(c.grad(), b), a.shape()) : Tensor(),
                                c.needs(1) ? sum_to(neg(div(mul(c.grad(), out), b)), b.shape())

@@ -32,11 +32,15 @@ DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64"}
 
 
 def write_safetensors(path, tensors, metadata):
-    """8-byte little-endian header length, JSON header, then the raw bytes."""
+    """8-byte little-endian header length, JSON header, then the raw bytes.
+
+    Like the reference writer, the bytes go by dtype, widest first (so every
+    tensor is aligned to its element size), then by name."""
     header = {"__metadata__": metadata}
     blobs = []
     offset = 0
-    for name, t in tensors.items():
+    order = {torch.int64: 0, torch.float64: 1, torch.float32: 2}
+    for name, t in sorted(tensors.items(), key=lambda kv: (order[kv[1].dtype], kv[0])):
         t = t.detach().contiguous().cpu()
         data = t.numpy().astype(t.numpy().dtype.newbyteorder("<"), copy=False).tobytes()
         header[name] = {"dtype": DTYPES[t.dtype], "shape": list(t.shape),

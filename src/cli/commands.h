@@ -7,6 +7,8 @@
 
 namespace qkv::cli {
 
+void add_demo_command(CLI::App& app);
 void add_info_command(CLI::App& app);
+void add_kernel_regression_command(CLI::App& app);
 
 }  // namespace qkv::cli

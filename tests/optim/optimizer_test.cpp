@@ -4,6 +4,7 @@
 
 #include "core/view.h"
 #include "harness/tensor_testing.h"
+#include "io/safetensors.h"
 #include "optim/adam.h"
 #include "optim/optim_testing.h"
 #include "optim/sgd.h"
@@ -52,16 +53,17 @@ std::map<std::string, Tensor> snapshot(const std::map<std::string, Tensor>& stat
 
 // Steps `a` twice, saves its state, loads it into `b` (over copies of a's
 // parameters), then steps both twice more with the same gradients: the
-// parameters must stay bit-identical.
-template <class Make>
-void expect_resume_identical(Make make) {
+// parameters must stay bit-identical. `transport` carries the saved state
+// from one optimizer to the other.
+template <class Make, class Transport = decltype(&snapshot)>
+void expect_resume_identical(Make make, Transport transport = &snapshot) {
   std::vector<Tensor> pa = fresh_params();
   auto a = make(pa);
   for (int s = 0; s < 2; ++s) {
     set_grads(pa, s);
     a->step();
   }
-  const auto saved = snapshot(a->state_dict());
+  const auto saved = transport(a->state_dict());
   std::vector<Tensor> pb = copies(pa);
   auto b = make(pb);
   b->load_state_dict(saved);
@@ -86,6 +88,17 @@ TEST(Optimizer, SgdStateDictRoundTripContinuesIdentically) {
   expect_resume_identical([](std::vector<Tensor> ps) {
     return std::make_unique<SGD>(std::move(ps), 0.1, optim::SgdOptions{.momentum = 0.9});
   });
+}
+
+TEST(Optimizer, StateDictSurvivesASafetensorsRoundTrip) {
+  // The step counters are 0-dim int64 tensors; the file format must keep them.
+  expect_resume_identical(
+      [](std::vector<Tensor> ps) {
+        return std::make_unique<Adam>(std::move(ps), optim::AdamOptions{.lr = 0.05});
+      },
+      [](const std::map<std::string, Tensor>& state) {
+        return parse_safetensors(serialize_safetensors(state)).tensors;
+      });
 }
 
 TEST(Optimizer, StateDictNamesAndShapes) {

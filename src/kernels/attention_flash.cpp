@@ -1,0 +1,511 @@
+// Tiled attention in the manner of FlashAttention-2 (T. Dao, "FlashAttention-2:
+// Faster Attention with Better Parallelism and Work Partitioning", 2023).
+//
+// Layout of every tile: queries run along the lanes. A block of kBr queries is
+// packed once as q^T [dh, kBr]; each key tile of kBc keys gives the scores
+// s^T [kBc, kBr] = k_tile q^T, so the softmax statistics of a query (running
+// max m, running sum l) sit in one lane and need no horizontal reductions, and
+// the partial output o^T [dv, kBr] is rescaled lane by lane. All products then
+// broadcast one operand and stream the other (attention_tile.h).
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "core/storage.h"
+#include "kernels/attention.h"
+#include "kernels/attention_tile.h"
+#include "kernels/simd_math.h"
+
+namespace qkv::kernels {
+
+namespace {
+
+// Queries per block (the lanes of a tile) and keys per tile.
+constexpr std::int64_t kBr = 64;
+constexpr std::int64_t kBc = 64;
+
+// Below this many multiply-adds a call runs on one thread.
+constexpr double kParallelWork = 1 << 16;
+
+template <class T>
+constexpr T kInf = std::numeric_limits<T>::infinity();
+
+template <class T>
+T exp_of(T x) {
+  if constexpr (std::is_same_v<T, float>)
+    return simd::exp(x);
+  else
+    return std::exp(x);
+}
+
+// Scratch arrays carved from one 64-byte aligned allocation per thread.
+template <class T>
+class Scratch {
+ public:
+  // Room for `elements` and the rounding of up to 16 arrays.
+  explicit Scratch(std::int64_t elements) : storage_(sizeof(T) * (elements + 16 * 16)) {}
+  T* take(std::int64_t n) {
+    T* p = static_cast<T*>(storage_.data()) + used_;
+    used_ += (n + 15) / 16 * 16;
+    return p;
+  }
+
+ private:
+  Storage storage_;
+  std::int64_t used_ = 0;
+};
+
+// The call's sizes and options, shared by every tile.
+template <class T>
+struct Problem {
+  const AttentionDims& d;
+  T scale;
+  const AttentionMask<T>& mask;
+  const AttentionDropout& dropout;
+  std::int64_t group() const { return d.heads / d.kv_heads; }
+  std::int64_t causal_offset() const { return d.k_len - d.q_len; }
+  // Keys [0, key_limit(b)) are not padding.
+  std::int64_t key_limit(std::int64_t b) const {
+    return mask.key_lengths ? std::min(mask.key_lengths[b], d.k_len) : d.k_len;
+  }
+  // Keys a block of queries ending at query `last` can see lie in [0, key_end).
+  std::int64_t key_end(std::int64_t b, std::int64_t last) const {
+    std::int64_t end = key_limit(b);
+    if (mask.causal) end = std::min(end, last + causal_offset() + 1);
+    return std::max<std::int64_t>(end, 0);
+  }
+};
+
+// dst [width, kBr] = factor * src [n, width]^T, lanes n.. kBr zero.
+template <class T>
+void pack_transposed(std::int64_t n, std::int64_t width, const T* src, T factor, T* dst) {
+  for (std::int64_t c = 0; c < width; ++c) {
+    T* row = dst + c * kBr;
+    for (std::int64_t i = 0; i < n; ++i) row[i] = factor * src[i * width + c];
+    for (std::int64_t i = n; i < kBr; ++i) row[i] = 0;
+  }
+}
+
+// Sets the scores of the tile (queries i0 + [0, nq), keys j0 + [0, nk)) that the
+// causal, boolean and additive masks hide to -inf, and adds the additive mask.
+// Padding keys never reach a tile: callers stop at key_limit.
+template <class T>
+void mask_tile(const Problem<T>& p, std::int64_t b, std::int64_t head, std::int64_t i0,
+               std::int64_t nq, std::int64_t j0, std::int64_t nk, T* st) {
+  const AttentionMask<T>& mask = p.mask;
+  if (mask.causal && j0 + nk - 1 > i0 + p.causal_offset()) {
+    // Key j0 + j is hidden from the lanes i < j0 + j - i0 - offset.
+    for (std::int64_t j = 0; j < nk; ++j) {
+      const std::int64_t hidden = std::min(kBr, j0 + j - i0 - p.causal_offset());
+      for (std::int64_t i = 0; i < hidden; ++i) st[j * kBr + i] = -kInf<T>;
+    }
+  }
+  if (mask.additive) {
+    const MaskStrides& s = mask.additive_strides;
+    const T* base = mask.additive + b * s.batch + head * s.head + i0 * s.query + j0 * s.key;
+    for (std::int64_t j = 0; j < nk; ++j)
+      for (std::int64_t i = 0; i < nq; ++i) st[j * kBr + i] += base[i * s.query + j * s.key];
+  }
+  if (mask.allowed) {
+    const MaskStrides& s = mask.allowed_strides;
+    const std::uint8_t* base =
+        mask.allowed + b * s.batch + head * s.head + i0 * s.query + j0 * s.key;
+    for (std::int64_t j = 0; j < nk; ++j)
+      for (std::int64_t i = 0; i < nq; ++i)
+        if (!base[i * s.query + j * s.key]) st[j * kBr + i] = -kInf<T>;
+  }
+}
+
+// zt [nk, kBr]: the dropout factor (0 or 1 / (1 - p)) of each weight of the
+// tile; lanes past nq are 0.
+template <class T>
+void dropout_tile(const Problem<T>& p, std::int64_t b, std::int64_t head, std::int64_t i0,
+                  std::int64_t nq, std::int64_t j0, std::int64_t nk, T* zt) {
+  const AttentionDropout& dr = p.dropout;
+  const std::uint32_t threshold = dropout_threshold(dr.p);
+  const T keep = static_cast<T>(1.0 / (1.0 - dr.p));
+  for (std::int64_t i = 0; i < nq; ++i) {
+    // Weights (i, j) and (i, j + 1) are neighbours in the linear order, so each
+    // Philox call serves up to four keys.
+    std::uint64_t n =
+        static_cast<std::uint64_t>(((b * p.d.heads + head) * p.d.q_len + i0 + i) * p.d.k_len + j0);
+    for (std::int64_t j = 0; j < nk;) {
+      const auto words = philox4x32(dr.offset + n / 4, dr.seed);
+      for (std::uint64_t w = n % 4; w < 4 && j < nk; ++w, ++j, ++n)
+        zt[j * kBr + i] = (words[w] >> 8) >= threshold ? keep : T(0);
+    }
+  }
+  for (std::int64_t j = 0; j < nk; ++j) std::fill(zt + j * kBr + nq, zt + (j + 1) * kBr, T(0));
+}
+
+// ---- Lane operations on [rows, kBr] tiles: portable versions ----
+
+// The online-softmax step for one tile of scores: per lane, the new running
+// max m, alpha = exp(m_old - m_new) (how much the partial sums shrink), l =
+// alpha * l + sum_j p_j, and the tile turned into p = exp(s - m_new). A lane
+// that has seen only masked keys keeps m = -inf and l = 0.
+template <class T>
+void online_softmax(std::int64_t nk, T* st, T* m, T* l, T* alpha) {
+  for (std::int64_t i = 0; i < kBr; ++i) {
+    T mt = m[i];
+    for (std::int64_t j = 0; j < nk; ++j) mt = std::max(mt, st[j * kBr + i]);
+    const T shift = mt == -kInf<T> ? T(0) : mt;
+    alpha[i] = exp_of(m[i] - shift);
+    T sum = 0;
+    for (std::int64_t j = 0; j < nk; ++j) sum += st[j * kBr + i] = exp_of(st[j * kBr + i] - shift);
+    l[i] = alpha[i] * l[i] + sum;
+    m[i] = mt;
+  }
+}
+
+// st = exp(st - lse) per lane.
+template <class T>
+void probabilities(std::int64_t nk, T* st, const T* lse) {
+  for (std::int64_t j = 0; j < nk; ++j)
+    for (std::int64_t i = 0; i < kBr; ++i) st[j * kBr + i] = exp_of(st[j * kBr + i] - lse[i]);
+}
+
+// dst = a * b elementwise over nk rows.
+template <class T>
+void multiply(std::int64_t nk, const T* a, const T* b, T* dst) {
+  for (std::int64_t n = 0; n < nk * kBr; ++n) dst[n] = a[n] * b[n];
+}
+
+// dpt = scale * pt * (dpt - delta) per lane: the scores' gradient.
+template <class T>
+void softmax_grad(std::int64_t nk, const T* pt, T* dpt, const T* delta, T scale) {
+  for (std::int64_t j = 0; j < nk; ++j)
+    for (std::int64_t i = 0; i < kBr; ++i)
+      dpt[j * kBr + i] = scale * pt[j * kBr + i] * (dpt[j * kBr + i] - delta[i]);
+}
+
+#ifdef __AVX512F__
+constexpr int kLaneVectors = kBr / 16;
+
+template <>
+void online_softmax<float>(std::int64_t nk, float* st, float* m, float* l, float* alpha) {
+  for (int v = 0; v < kLaneVectors; ++v) {
+    float* col = st + 16 * v;
+    const __m512 m_old = _mm512_loadu_ps(m + 16 * v);
+    __m512 mt = m_old;
+    for (std::int64_t j = 0; j < nk; ++j) mt = _mm512_max_ps(mt, _mm512_loadu_ps(col + j * kBr));
+    const __m512 shift =
+        _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(mt, _mm512_set1_ps(-kInf<float>), _CMP_NEQ_OQ), mt);
+    const __m512 a = simd::exp(_mm512_sub_ps(m_old, shift));
+    __m512 sum = _mm512_setzero_ps();
+    for (std::int64_t j = 0; j < nk; ++j) {
+      const __m512 e = simd::exp(_mm512_sub_ps(_mm512_loadu_ps(col + j * kBr), shift));
+      _mm512_storeu_ps(col + j * kBr, e);
+      sum = _mm512_add_ps(sum, e);
+    }
+    _mm512_storeu_ps(alpha + 16 * v, a);
+    _mm512_storeu_ps(l + 16 * v, _mm512_fmadd_ps(a, _mm512_loadu_ps(l + 16 * v), sum));
+    _mm512_storeu_ps(m + 16 * v, mt);
+  }
+}
+
+template <>
+void probabilities<float>(std::int64_t nk, float* st, const float* lse) {
+  for (int v = 0; v < kLaneVectors; ++v) {
+    const __m512 shift = _mm512_loadu_ps(lse + 16 * v);
+    for (std::int64_t j = 0; j < nk; ++j) {
+      float* p = st + j * kBr + 16 * v;
+      _mm512_storeu_ps(p, simd::exp(_mm512_sub_ps(_mm512_loadu_ps(p), shift)));
+    }
+  }
+}
+
+template <>
+void softmax_grad<float>(std::int64_t nk, const float* pt, float* dpt, const float* delta,
+                         float scale) {
+  const __m512 s = _mm512_set1_ps(scale);
+  for (int v = 0; v < kLaneVectors; ++v) {
+    const __m512 dl = _mm512_loadu_ps(delta + 16 * v);
+    for (std::int64_t j = 0; j < nk; ++j) {
+      const std::int64_t at = j * kBr + 16 * v;
+      const __m512 g = _mm512_sub_ps(_mm512_loadu_ps(dpt + at), dl);
+      _mm512_storeu_ps(dpt + at, _mm512_mul_ps(_mm512_mul_ps(s, _mm512_loadu_ps(pt + at)), g));
+    }
+  }
+}
+#endif
+
+// ---- Forward ----
+
+template <class T>
+struct ForwardTiles {
+  T *qt, *st, *ot, *zt, *m, *l, *alpha;
+  static std::int64_t elements(const AttentionDims& d) {
+    return (d.head_dim + d.value_dim + 2 * kBc + 3) * kBr;
+  }
+  explicit ForwardTiles(const AttentionDims& d, Scratch<T>& s)
+      : qt(s.take(d.head_dim * kBr)),
+        st(s.take(kBc * kBr)),
+        ot(s.take(d.value_dim * kBr)),
+        zt(s.take(kBc * kBr)),
+        m(s.take(kBr)),
+        l(s.take(kBr)),
+        alpha(s.take(kBr)) {}
+};
+
+// o and lse of queries [i0, i0 + kBr) of one (batch, head).
+template <class T>
+void forward_block(const Problem<T>& p, const T* q, const T* k, const T* v, T* o, T* lse,
+                   std::int64_t b, std::int64_t head, std::int64_t i0, ForwardTiles<T>& t) {
+  const AttentionDims& d = p.d;
+  const std::int64_t dh = d.head_dim, dv = d.value_dim;
+  const std::int64_t nq = std::min(kBr, d.q_len - i0);
+  const std::int64_t bh = b * d.heads + head;
+  const std::int64_t bg = b * d.kv_heads + head / p.group();
+  const T* kh = k + bg * d.k_len * dh;
+  const T* vh = v + bg * d.k_len * dv;
+
+  pack_transposed(nq, dh, q + (bh * d.q_len + i0) * dh, p.scale, t.qt);
+  std::fill(t.m, t.m + kBr, -kInf<T>);
+  std::fill(t.l, t.l + kBr, T(0));
+  std::fill(t.ot, t.ot + dv * kBr, T(0));
+  const std::int64_t end = p.key_end(b, i0 + nq - 1);
+  for (std::int64_t j0 = 0; j0 < end; j0 += kBc) {
+    const std::int64_t nk = std::min(kBc, end - j0);
+    attention_tile::gemm<T>(nk, kBr, dh, kh + j0 * dh, dh, 1, t.qt, kBr, t.st, kBr, false);
+    mask_tile(p, b, head, i0, nq, j0, nk, t.st);
+    online_softmax(nk, t.st, t.m, t.l, t.alpha);
+    if (p.dropout.p > 0) {
+      dropout_tile(p, b, head, i0, nq, j0, nk, t.zt);
+      multiply(nk, t.st, t.zt, t.st);
+    }
+    // o^T [dv, kBr] = alpha * o^T + v_tile^T p^T.
+    attention_tile::gemm<T>(dv, kBr, nk, vh + j0 * dv, 1, dv, t.st, kBr, t.ot, kBr, true, t.alpha);
+  }
+  for (std::int64_t i = 0; i < nq; ++i) {
+    T* oi = o + (bh * d.q_len + i0 + i) * dv;
+    if (t.l[i] > 0) {
+      const T inv = T(1) / t.l[i];
+      for (std::int64_t e = 0; e < dv; ++e) oi[e] = t.ot[e * kBr + i] * inv;
+      lse[bh * d.q_len + i0 + i] = t.m[i] + std::log(t.l[i]);
+    } else {
+      std::fill(oi, oi + dv, T(0));
+      lse[bh * d.q_len + i0 + i] = -kInf<T>;
+    }
+  }
+}
+
+// ---- Backward ----
+
+template <class T>
+struct BackwardTiles {
+  T *qt, *dot, *st, *dpt, *pd, *zt, *dk, *dv, *lse, *delta;
+  static std::int64_t elements(const AttentionDims& d) {
+    return (d.head_dim + d.value_dim + 4 * kBc + 2) * kBr + kBc * (d.head_dim + d.value_dim);
+  }
+  explicit BackwardTiles(const AttentionDims& d, Scratch<T>& s)
+      : qt(s.take(d.head_dim * kBr)),
+        dot(s.take(d.value_dim * kBr)),
+        st(s.take(kBc * kBr)),
+        dpt(s.take(kBc * kBr)),
+        pd(s.take(kBc * kBr)),
+        zt(s.take(kBc * kBr)),
+        dk(s.take(kBc * d.head_dim)),
+        dv(s.take(kBc * d.value_dim)),
+        lse(s.take(kBr)),
+        delta(s.take(kBr)) {}
+};
+
+// The gradients of keys [j0, j0 + kBc) of one (batch, kv head) from every query
+// head of its group: dk and dv rows written, dq rows (of `dq_out`) accumulated.
+template <class T>
+void backward_key_block(const Problem<T>& p, const T* q, const T* k, const T* v, const T* o,
+                        const T* dout, const T* lse, T* dq_out, T* dk, T* dv, std::int64_t b,
+                        std::int64_t kv_head, std::int64_t j0, BackwardTiles<T>& t) {
+  const AttentionDims& d = p.d;
+  const std::int64_t dh = d.head_dim, dvw = d.value_dim, tq = d.q_len;
+  const std::int64_t bg = b * d.kv_heads + kv_head;
+  const std::int64_t rows = std::min(kBc, d.k_len - j0);
+  // Padding keys get zero gradients and take no part.
+  const std::int64_t nk = std::clamp<std::int64_t>(p.key_limit(b) - j0, 0, rows);
+  const T* kt = k + (bg * d.k_len + j0) * dh;
+  const T* vt = v + (bg * d.k_len + j0) * dvw;
+  std::fill(t.dk, t.dk + rows * dh, T(0));
+  std::fill(t.dv, t.dv + rows * dvw, T(0));
+  // Under the causal mask, queries before this are blind to every key of the block.
+  const std::int64_t first_query =
+      p.mask.causal ? std::clamp<std::int64_t>(j0 - p.causal_offset(), 0, tq) : 0;
+  for (std::int64_t head = kv_head * p.group(); nk > 0 && head < (kv_head + 1) * p.group();
+       ++head) {
+    const std::int64_t bh = b * d.heads + head;
+    for (std::int64_t i0 = first_query / kBr * kBr; i0 < tq; i0 += kBr) {
+      const std::int64_t nq = std::min(kBr, tq - i0);
+      const T* qi = q + (bh * tq + i0) * dh;
+      const T* oi = o + (bh * tq + i0) * dvw;
+      const T* doi = dout + (bh * tq + i0) * dvw;
+      pack_transposed(nq, dh, qi, p.scale, t.qt);
+      pack_transposed(nq, dvw, doi, T(1), t.dot);
+      for (std::int64_t i = 0; i < kBr; ++i) {
+        // A row with no visible key (lse = -inf) and the lanes past Tq get p = 0.
+        const T l = i < nq ? lse[bh * tq + i0 + i] : -kInf<T>;
+        t.lse[i] = l == -kInf<T> ? kInf<T> : l;
+        T delta = 0;
+        for (std::int64_t e = 0; i < nq && e < dvw; ++e)
+          delta += doi[i * dvw + e] * oi[i * dvw + e];
+        t.delta[i] = delta;
+      }
+      // p^T = exp(k_tile q^T - lse), dp^T = v_tile dout^T.
+      attention_tile::gemm<T>(nk, kBr, dh, kt, dh, 1, t.qt, kBr, t.st, kBr, false);
+      mask_tile(p, b, head, i0, nq, j0, nk, t.st);
+      probabilities(nk, t.st, t.lse);
+      attention_tile::gemm<T>(nk, kBr, dvw, vt, dvw, 1, t.dot, kBr, t.dpt, kBr, false);
+      const T* pd = t.st;
+      if (p.dropout.p > 0) {
+        dropout_tile(p, b, head, i0, nq, j0, nk, t.zt);
+        multiply(nk, t.st, t.zt, t.pd);
+        multiply(nk, t.dpt, t.zt, t.dpt);
+        pd = t.pd;
+      }
+      // dv += dropped(p) dout; ds = scale * p * (dp - delta); dk += ds q; dq += ds^T k.
+      attention_tile::gemm<T>(nk, dvw, nq, pd, kBr, 1, doi, dvw, t.dv, dvw, true);
+      softmax_grad(nk, t.st, t.dpt, t.delta, p.scale);
+      attention_tile::gemm<T>(nk, dh, nq, t.dpt, kBr, 1, qi, dh, t.dk, dh, true);
+      attention_tile::gemm<T>(nq, dh, nk, t.dpt, 1, kBr, kt, dh, dq_out + (bh * tq + i0) * dh, dh,
+                              true);
+    }
+  }
+  std::copy(t.dk, t.dk + rows * dh, dk + (bg * d.k_len + j0) * dh);
+  std::copy(t.dv, t.dv + rows * dvw, dv + (bg * d.k_len + j0) * dvw);
+}
+
+// ---- Weights ----
+
+template <class T>
+void weights_block(const Problem<T>& p, const T* q, const T* k, const T* lse, T* w, std::int64_t b,
+                   std::int64_t head, std::int64_t i0, T* qt, T* st, T* lanes) {
+  const AttentionDims& d = p.d;
+  const std::int64_t dh = d.head_dim, tk = d.k_len;
+  const std::int64_t nq = std::min(kBr, d.q_len - i0);
+  const std::int64_t bh = b * d.heads + head;
+  const T* kh = k + (b * d.kv_heads + head / p.group()) * tk * dh;
+  pack_transposed(nq, dh, q + (bh * d.q_len + i0) * dh, p.scale, qt);
+  for (std::int64_t i = 0; i < kBr; ++i) {
+    const T l = i < nq ? lse[bh * d.q_len + i0 + i] : -kInf<T>;
+    lanes[i] = l == -kInf<T> ? kInf<T> : l;
+  }
+  T* wi = w + (bh * d.q_len + i0) * tk;
+  std::fill(wi, wi + nq * tk, T(0));
+  const std::int64_t end = p.key_end(b, i0 + nq - 1);
+  for (std::int64_t j0 = 0; j0 < end; j0 += kBc) {
+    const std::int64_t nk = std::min(kBc, end - j0);
+    attention_tile::gemm<T>(nk, kBr, dh, kh + j0 * dh, dh, 1, qt, kBr, st, kBr, false);
+    mask_tile(p, b, head, i0, nq, j0, nk, st);
+    probabilities(nk, st, lanes);
+    for (std::int64_t i = 0; i < nq; ++i)
+      for (std::int64_t j = 0; j < nk; ++j) wi[i * tk + j0 + j] = st[j * kBr + i];
+  }
+}
+
+double multiply_adds(const AttentionDims& d) {
+  return double(d.batch) * d.heads * d.q_len * d.k_len * (d.head_dim + d.value_dim);
+}
+
+}  // namespace
+
+template <class T>
+void attention_forward(const AttentionDims& d, T scale, const AttentionMask<T>& mask,
+                       const AttentionDropout& dropout, const T* q, const T* k, const T* v, T* o,
+                       T* lse) {
+  const Problem<T> p{d, scale, mask, dropout};
+  const std::int64_t blocks = (d.q_len + kBr - 1) / kBr;
+  const std::int64_t units = d.batch * d.heads * blocks;
+#pragma omp parallel if (units > 1 && multiply_adds(d) > kParallelWork)
+  {
+    Scratch<T> scratch(ForwardTiles<T>::elements(d));
+    ForwardTiles<T> tiles(d, scratch);
+    // The last query blocks see the most keys under a causal mask: hand them out first.
+#pragma omp for schedule(dynamic)
+    for (std::int64_t u = 0; u < units; ++u) {
+      const std::int64_t bh = u % (d.batch * d.heads), block = blocks - 1 - u / (d.batch * d.heads);
+      forward_block(p, q, k, v, o, lse, bh / d.heads, bh % d.heads, block * kBr, tiles);
+    }
+  }
+}
+
+template <class T>
+void attention_backward(const AttentionDims& d, T scale, const AttentionMask<T>& mask,
+                        const AttentionDropout& dropout, const T* q, const T* k, const T* v,
+                        const T* o, const T* dout, const T* lse, T* dq, T* dk, T* dv) {
+  const Problem<T> p{d, scale, mask, dropout};
+  const std::int64_t key_blocks = (d.k_len + kBc - 1) / kBc;
+  const std::int64_t groups = d.batch * d.kv_heads;
+  const std::int64_t dq_size = d.batch * d.heads * d.q_len * d.head_dim;
+  const bool parallel = multiply_adds(d) > kParallelWork;
+  // Each unit owns the dk, dv rows of its key blocks. dq rows collect from every
+  // key block, so a (batch, kv head) group owns the dq of its query heads; when
+  // there are too few groups to share among the threads, each group's key
+  // blocks are dealt round-robin into `splits` units that sum dq into separate
+  // copies, added up at the end.
+  const std::int64_t threads = parallel ? omp_get_max_threads() : 1;
+  const std::int64_t splits = groups % threads == 0 || groups >= 4 * threads
+                                  ? 1
+                                  : std::min<std::int64_t>(threads, key_blocks);
+  std::vector<T> dq_copies((splits - 1) * dq_size);
+  const std::int64_t units = groups * splits;
+#pragma omp parallel if (parallel && units > 1)
+  {
+    Scratch<T> scratch(BackwardTiles<T>::elements(d));
+    BackwardTiles<T> tiles(d, scratch);
+#pragma omp for schedule(dynamic)
+    for (std::int64_t u = 0; u < units; ++u) {
+      const std::int64_t bg = u / splits, split = u % splits;
+      const std::int64_t b = bg / d.kv_heads, kv_head = bg % d.kv_heads;
+      T* dq_out = split == 0 ? dq : dq_copies.data() + (split - 1) * dq_size;
+      const std::int64_t heads = p.group(), rows = d.q_len * d.head_dim;
+      std::fill(dq_out + (b * d.heads + kv_head * heads) * rows,
+                dq_out + (b * d.heads + (kv_head + 1) * heads) * rows, T(0));
+      for (std::int64_t kb = split; kb < key_blocks; kb += splits)
+        backward_key_block(p, q, k, v, o, dout, lse, dq_out, dk, dv, b, kv_head, kb * kBc, tiles);
+    }
+    if (splits > 1) {
+#pragma omp for schedule(static)
+      for (std::int64_t n = 0; n < dq_size; ++n)
+        for (std::int64_t s = 1; s < splits; ++s) dq[n] += dq_copies[(s - 1) * dq_size + n];
+    }
+  }
+}
+
+template <class T>
+void attention_weights(const AttentionDims& d, T scale, const AttentionMask<T>& mask, const T* q,
+                       const T* k, const T* lse, T* w) {
+  const AttentionDropout no_dropout;
+  const Problem<T> p{d, scale, mask, no_dropout};
+  const std::int64_t blocks = (d.q_len + kBr - 1) / kBr;
+  const std::int64_t units = d.batch * d.heads * blocks;
+#pragma omp parallel if (units > 1 && multiply_adds(d) > kParallelWork)
+  {
+    Scratch<T> scratch((d.head_dim + kBc + 1) * kBr);
+    T* qt = scratch.take(d.head_dim * kBr);
+    T* st = scratch.take(kBc * kBr);
+    T* lanes = scratch.take(kBr);
+#pragma omp for schedule(dynamic)
+    for (std::int64_t u = 0; u < units; ++u) {
+      const std::int64_t bh = u / blocks;
+      weights_block(p, q, k, lse, w, bh / d.heads, bh % d.heads, u % blocks * kBr, qt, st, lanes);
+    }
+  }
+}
+
+#define QKV_INSTANTIATE(T)                                                                       \
+  template void attention_forward<T>(const AttentionDims&, T, const AttentionMask<T>&,           \
+                                     const AttentionDropout&, const T*, const T*, const T*, T*,  \
+                                     T*);                                                        \
+  template void attention_backward<T>(const AttentionDims&, T, const AttentionMask<T>&,          \
+                                      const AttentionDropout&, const T*, const T*, const T*,     \
+                                      const T*, const T*, const T*, T*, T*, T*);                 \
+  template void attention_weights<T>(const AttentionDims&, T, const AttentionMask<T>&, const T*, \
+                                     const T*, const T*, T*);
+QKV_INSTANTIATE(float)
+QKV_INSTANTIATE(double)
+#undef QKV_INSTANTIATE
+
+}  // namespace qkv::kernels

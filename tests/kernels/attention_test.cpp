@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/threading.h"
 #include "harness/tensor_testing.h"
 
 namespace qkv {
@@ -203,6 +204,28 @@ TEST(AttentionKernel, TiledMatchesReference) {
     const Inputs<float> in(c, seed += 10);
     expect_same(c, run_tiled(c, in), run_reference(c, in), kTol);
   }
+}
+
+TEST(AttentionKernel, AnyThreadCountMatchesReference) {
+  // With fewer (batch, kv head) groups than threads the backward splits each
+  // group's key blocks among threads, each summing dq into its own copy.
+  const Case c{.batch = 1,
+               .heads = 4,
+               .kv_heads = 2,
+               .tq = 300,
+               .tk = 520,
+               .dh = 16,
+               .dv = 16,
+               .causal = true};
+  const Inputs<float> in(c, 50);
+  const Results<float> want = run_reference(c, in);
+  const int threads = num_threads();
+  for (int n : {1, 3, 4}) {
+    set_num_threads(n);
+    SCOPED_TRACE(n);
+    expect_same(c, run_tiled(c, in), want, kTol);
+  }
+  set_num_threads(threads);
 }
 
 TEST(AttentionKernel, CausalMatchesReference) {

@@ -11,6 +11,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -129,26 +130,101 @@ void mask_tile(const Problem<T>& p, std::int64_t b, std::int64_t head, std::int6
   }
 }
 
-// zt [nk, kBr]: the dropout factor (0 or 1 / (1 - p)) of each weight of the
-// tile; lanes past nq are 0.
+// ---- Dropout ----
+
+// A tile's dropout mask as bits: bit j % 64 of bits[j / 64 * kBr + i] is set
+// when weight (i0 + i, j0 + j) survives; lanes past Tq keep nothing.
+constexpr std::int64_t kBitWords = (std::max(kBc, kBcBackward) + 63) / 64;
+using DropoutBits = std::array<std::uint64_t, kBitWords * kBr>;
+
+#if defined(__AVX512F__) && defined(__BMI2__)
+// The high halves of the 32 x 32-bit products a * m, lane by lane.
+inline __m512i mulhi_epu32(__m512i a, __m512i m) {
+  const __m512i even = _mm512_srli_epi64(_mm512_mul_epu32(a, m), 32);
+  const __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), m);
+  return _mm512_mask_blend_epi32(0xAAAA, even, odd);
+}
+
+// Philox4x32-10 (core/philox.h) at the 16 counters [counter, counter + 16) at
+// once; returns the survival bits of their 64 words, bit 4 t + r for word r of
+// counter + t.
+inline std::uint64_t survivors16(const AttentionDropout& dr, std::uint32_t threshold,
+                                 std::uint64_t counter) {
+  const __m512i first = _mm512_set1_epi32(static_cast<int>(counter));
+  const __m512i lo = _mm512_add_epi32(
+      first, _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+  const __m512i hi = _mm512_set1_epi32(static_cast<int>(counter >> 32));
+  __m512i c0 = lo, c2 = _mm512_setzero_si512(), c3 = _mm512_setzero_si512();
+  __m512i c1 = _mm512_mask_add_epi32(hi, _mm512_cmplt_epu32_mask(lo, first), hi,
+                                     _mm512_set1_epi32(1));  // carry into the high word
+  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(0xD2511F53u));
+  const __m512i m1 = _mm512_set1_epi32(static_cast<int>(0xCD9E8D57u));
+  std::uint32_t k0 = static_cast<std::uint32_t>(dr.seed),
+                k1 = static_cast<std::uint32_t>(dr.seed >> 32);
+  for (int round = 0; round < 10; ++round) {
+    const __m512i lo0 = _mm512_mullo_epi32(c0, m0), hi0 = mulhi_epu32(c0, m0);
+    const __m512i lo1 = _mm512_mullo_epi32(c2, m1), hi1 = mulhi_epu32(c2, m1);
+    c0 = _mm512_xor_si512(_mm512_xor_si512(hi1, c1), _mm512_set1_epi32(static_cast<int>(k0)));
+    c1 = lo1;
+    c2 = _mm512_xor_si512(_mm512_xor_si512(hi0, c3), _mm512_set1_epi32(static_cast<int>(k1)));
+    c3 = lo0;
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+  const __m512i t = _mm512_set1_epi32(static_cast<int>(threshold));
+  const auto keep = [&](__m512i w) -> std::uint64_t {
+    return _mm512_cmpge_epu32_mask(_mm512_srli_epi32(w, 8), t);
+  };
+  return _pdep_u64(keep(c0), 0x1111111111111111ull) | _pdep_u64(keep(c1), 0x2222222222222222ull) |
+         _pdep_u64(keep(c2), 0x4444444444444444ull) | _pdep_u64(keep(c3), 0x8888888888888888ull);
+}
+
+// Survival bits of the `count` <= 64 weights from linear index n on.
+std::uint64_t survivors(const AttentionDropout& dr, std::uint32_t threshold, std::uint64_t n,
+                        std::int64_t count) {
+  const std::uint64_t shift = n % 4, counter = dr.offset + n / 4;
+  std::uint64_t bits = survivors16(dr, threshold, counter) >> shift;
+  if (shift + count > 64) bits |= survivors16(dr, threshold, counter + 16) << (64 - shift);
+  return count < 64 ? bits & ((std::uint64_t(1) << count) - 1) : bits;
+}
+#else
+// Survival bits of the `count` <= 64 weights from linear index n on.
+std::uint64_t survivors(const AttentionDropout& dr, std::uint32_t threshold, std::uint64_t n,
+                        std::int64_t count) {
+  std::uint64_t bits = 0;
+  for (std::int64_t j = 0; j < count;) {
+    // Neighbouring weights share a counter, four words each.
+    const auto words = philox4x32(dr.offset + n / 4, dr.seed);
+    for (std::uint64_t w = n % 4; w < 4 && j < count; ++w, ++j, ++n)
+      if ((words[w] >> 8) >= threshold) bits |= std::uint64_t(1) << j;
+  }
+  return bits;
+}
+#endif
+
 template <class T>
-void dropout_tile(const Problem<T>& p, std::int64_t b, std::int64_t head, std::int64_t i0,
-                  std::int64_t nq, std::int64_t j0, std::int64_t nk, T* zt) {
-  const AttentionDropout& dr = p.dropout;
-  const std::uint32_t threshold = dropout_threshold(dr.p);
-  const T keep = static_cast<T>(1.0 / (1.0 - dr.p));
-  for (std::int64_t i = 0; i < nq; ++i) {
-    // Weights (i, j) and (i, j + 1) are neighbours in the linear order, so each
-    // Philox call serves up to four keys.
-    std::uint64_t n =
-        static_cast<std::uint64_t>(((b * p.d.heads + head) * p.d.q_len + i0 + i) * p.d.k_len + j0);
-    for (std::int64_t j = 0; j < nk;) {
-      const auto words = philox4x32(dr.offset + n / 4, dr.seed);
-      for (std::uint64_t w = n % 4; w < 4 && j < nk; ++w, ++j, ++n)
-        zt[j * kBr + i] = (words[w] >> 8) >= threshold ? keep : T(0);
+void dropout_bits(const Problem<T>& p, std::int64_t b, std::int64_t head, std::int64_t i0,
+                  std::int64_t nq, std::int64_t j0, std::int64_t nk, DropoutBits& bits) {
+  const std::uint32_t threshold = dropout_threshold(p.dropout.p);
+  for (std::int64_t w = 0; w * 64 < nk; ++w) {
+    std::uint64_t* row = bits.data() + w * kBr;
+    for (std::int64_t i = 0; i < kBr; ++i) {
+      const auto n = static_cast<std::uint64_t>(
+          ((b * p.d.heads + head) * p.d.q_len + i0 + i) * p.d.k_len + j0 + 64 * w);
+      row[i] =
+          i < nq ? survivors(p.dropout, threshold, n, std::min<std::int64_t>(64, nk - 64 * w)) : 0;
     }
   }
-  for (std::int64_t j = 0; j < nk; ++j) std::fill(zt + j * kBr + nq, zt + (j + 1) * kBr, T(0));
+}
+
+// dst = src * (1 / (1 - p)) where the weight survives, 0 where it is dropped, over nk rows.
+template <class T>
+void apply_dropout(std::int64_t nk, const DropoutBits& bits, T keep, const T* src, T* dst) {
+  for (std::int64_t j = 0; j < nk; ++j) {
+    const std::uint64_t* row = bits.data() + j / 64 * kBr;
+    for (std::int64_t i = 0; i < kBr; ++i)
+      dst[j * kBr + i] = row[i] >> (j % 64) & 1 ? src[j * kBr + i] * keep : T(0);
+  }
 }
 
 // ---- Lane operations on [rows, kBr] tiles: portable versions ----
@@ -176,12 +252,6 @@ template <class T>
 void probabilities(std::int64_t nk, T* st, const T* lse) {
   for (std::int64_t j = 0; j < nk; ++j)
     for (std::int64_t i = 0; i < kBr; ++i) st[j * kBr + i] = exp_of(st[j * kBr + i] - lse[i]);
-}
-
-// dst = a * b elementwise over nk rows.
-template <class T>
-void multiply(std::int64_t nk, const T* a, const T* b, T* dst) {
-  for (std::int64_t n = 0; n < nk * kBr; ++n) dst[n] = a[n] * b[n];
 }
 
 // dpt = scale * pt * (dpt - delta) per lane: the scores' gradient.
@@ -263,22 +333,46 @@ void softmax_grad<float>(std::int64_t nk, const float* pt, float* dpt, const flo
 }
 #endif
 
+#ifdef __AVX512F__
+template <>
+void apply_dropout<float>(std::int64_t nk, const DropoutBits& bits, float keep, const float* src,
+                          float* dst) {
+  const __m512 scale = _mm512_set1_ps(keep);
+  for (int v = 0; v < kLaneVectors; ++v) {
+    for (std::int64_t w = 0; w * 64 < nk; ++w) {
+      // The bits of lanes 16 v .. 16 v + 15, eight 64-bit words per register.
+      const std::uint64_t* row = bits.data() + w * kBr + 16 * v;
+      const __m512i lo = _mm512_loadu_si512(row), hi = _mm512_loadu_si512(row + 8);
+      for (std::int64_t j = 64 * w; j < std::min(nk, 64 * w + 64); ++j) {
+        const __m512i bit = _mm512_set1_epi64(static_cast<long long>(std::uint64_t(1) << (j % 64)));
+        const __mmask16 k =
+            _mm512_kunpackb(_mm512_test_epi64_mask(hi, bit), _mm512_test_epi64_mask(lo, bit));
+        const std::int64_t at = j * kBr + 16 * v;
+        _mm512_storeu_ps(dst + at, _mm512_maskz_mul_ps(k, _mm512_loadu_ps(src + at), scale));
+      }
+    }
+  }
+}
+#endif
+
 // ---- Forward ----
 
 template <class T>
 struct ForwardTiles {
-  T *qt, *st, *ot, *zt, *m, *l, *alpha;
+  T *qt, *st, *ot, *m, *l, *alpha;
+  DropoutBits bits;
+  T keep;  // 1 / (1 - p)
   static std::int64_t elements(const AttentionDims& d) {
-    return (d.head_dim + d.value_dim + 2 * kBc + 3) * kBr;
+    return (d.head_dim + d.value_dim + kBc + 3) * kBr;
   }
-  explicit ForwardTiles(const AttentionDims& d, Scratch<T>& s)
-      : qt(s.take(d.head_dim * kBr)),
+  ForwardTiles(const Problem<T>& p, Scratch<T>& s)
+      : qt(s.take(p.d.head_dim * kBr)),
         st(s.take(kBc * kBr)),
-        ot(s.take(d.value_dim * kBr)),
-        zt(s.take(kBc * kBr)),
+        ot(s.take(p.d.value_dim * kBr)),
         m(s.take(kBr)),
         l(s.take(kBr)),
-        alpha(s.take(kBr)) {}
+        alpha(s.take(kBr)),
+        keep(static_cast<T>(1 / (1 - p.dropout.p))) {}
 };
 
 // o and lse of queries [i0, i0 + kBr) of one (batch, head).
@@ -304,8 +398,8 @@ void forward_block(const Problem<T>& p, const T* q, const T* k, const T* v, T* o
     mask_tile(p, b, head, i0, nq, j0, nk, t.st);
     online_softmax(nk, t.st, t.m, t.l, t.alpha);
     if (p.dropout.p > 0) {
-      dropout_tile(p, b, head, i0, nq, j0, nk, t.zt);
-      multiply(nk, t.st, t.zt, t.st);
+      dropout_bits(p, b, head, i0, nq, j0, nk, t.bits);
+      apply_dropout(nk, t.bits, t.keep, t.st, t.st);
     }
     // o^T [dv, kBr] = alpha * o^T + v_tile^T p^T.
     attention_tile::gemm<T>(dv, kBr, nk, vh + j0 * dv, 1, dv, t.st, kBr, t.ot, kBr, true, t.alpha);
@@ -378,17 +472,19 @@ class PackedQueries {
 
 template <class T>
 struct BackwardTiles {
-  T *st, *dpt, *pd, *zt, *dk, *dv;
+  T *st, *dpt, *pd, *dk, *dv;
+  DropoutBits bits;
+  T keep;  // 1 / (1 - p)
   static std::int64_t elements(const AttentionDims& d) {
-    return 4 * kBcBackward * kBr + kBcBackward * (d.head_dim + d.value_dim);
+    return 3 * kBcBackward * kBr + kBcBackward * (d.head_dim + d.value_dim);
   }
-  explicit BackwardTiles(const AttentionDims& d, Scratch<T>& s)
+  BackwardTiles(const Problem<T>& p, Scratch<T>& s)
       : st(s.take(kBcBackward * kBr)),
         dpt(s.take(kBcBackward * kBr)),
         pd(s.take(kBcBackward * kBr)),
-        zt(s.take(kBcBackward * kBr)),
-        dk(s.take(kBcBackward * d.head_dim)),
-        dv(s.take(kBcBackward * d.value_dim)) {}
+        dk(s.take(kBcBackward * p.d.head_dim)),
+        dv(s.take(kBcBackward * p.d.value_dim)),
+        keep(static_cast<T>(1 / (1 - p.dropout.p))) {}
 };
 
 // The gradients of keys [j0, j0 + kBcBackward) of one (batch, kv head) from every query
@@ -425,9 +521,9 @@ void backward_key_block(const Problem<T>& p, const PackedQueries<T>& packed, con
       attention_tile::gemm<T>(nk, kBr, dvw, vt, dvw, 1, packed.dot(u), kBr, t.dpt, kBr, false);
       const T* pd = t.st;
       if (p.dropout.p > 0) {
-        dropout_tile(p, b, head, i0, nq, j0, nk, t.zt);
-        multiply(nk, t.st, t.zt, t.pd);
-        multiply(nk, t.dpt, t.zt, t.dpt);
+        dropout_bits(p, b, head, i0, nq, j0, nk, t.bits);
+        apply_dropout(nk, t.bits, t.keep, t.st, t.pd);
+        apply_dropout(nk, t.bits, t.keep, t.dpt, t.dpt);
         pd = t.pd;
       }
       // dv += dropped(p) dout; ds = scale * p * (dp - delta); dk += ds q; dq += ds^T k.
@@ -479,7 +575,7 @@ void attention_forward(const AttentionDims& d, T scale, const AttentionMask<T>& 
 #pragma omp parallel if (units > 1 && multiply_adds(d) > kParallelWork)
   {
     Scratch<T> scratch(ForwardTiles<T>::elements(d));
-    ForwardTiles<T> tiles(d, scratch);
+    ForwardTiles<T> tiles(p, scratch);
     // The last query blocks see the most keys under a causal mask: hand them out first.
 #pragma omp for schedule(dynamic)
     for (std::int64_t u = 0; u < units; ++u) {
@@ -513,7 +609,7 @@ void attention_backward(const AttentionDims& d, T scale, const AttentionMask<T>&
 #pragma omp parallel if (parallel && units > 1)
   {
     Scratch<T> scratch(BackwardTiles<T>::elements(d));
-    BackwardTiles<T> tiles(d, scratch);
+    BackwardTiles<T> tiles(p, scratch);
 #pragma omp for schedule(dynamic)
     for (std::int64_t u = 0; u < units; ++u) {
       const std::int64_t bg = u / splits, split = u % splits;

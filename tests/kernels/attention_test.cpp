@@ -28,7 +28,7 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // The reference accumulates in double and rounds once; the tiled kernel
 // accumulates in float over dh, dv and up to 1000 keys, and rescales partial
 // sums as the running max grows. Measured over every case below: at most
-// 1.8e-6 (a few float epsilons times the square root of the sum lengths);
+// 2.0e-6 (a few float epsilons times the square root of the sum lengths);
 // the bound leaves a factor of five.
 constexpr double kTol = 1e-5;
 

@@ -61,8 +61,8 @@ struct Problem {
 };
 
 using Forward = void (*)(const kernels::AttentionDims&, float, const kernels::AttentionMask<float>&,
-                         const kernels::AttentionDropout&, const float*, const float*,
-                         const float*, float*, float*);
+                         const kernels::AttentionDropout&, const float*, const float*, const float*,
+                         float*, float*);
 
 void forward(Problem& p, Forward fn) {
   fn(p.dims, p.scale, p.mask, p.dropout, p.q.data(), p.k.data(), p.v.data(), p.o.data(),
@@ -82,8 +82,8 @@ void reference_backward(Problem& p) {
 }
 
 void report(benchmark::State& state, double flops_per_iter) {
-  state.counters["GFLOP/s"] = benchmark::Counter(flops_per_iter * state.iterations() / 1e9,
-                                                 benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(flops_per_iter * state.iterations() / 1e9, benchmark::Counter::kIsRate);
   state.counters["peak_MiB"] = peak_rss_mib();
 }
 

@@ -2,6 +2,7 @@
 // The whole public interface of qkv in one include.
 
 #include "autograd/engine.h"
+#include "autograd/gradcheck.h"
 #include "autograd/grad_mode.h"
 #include "core/creation.h"
 #include "core/error.h"
@@ -14,8 +15,11 @@
 #include "io/plot.h"
 #include "io/safetensors.h"
 #include "nn/activation.h"
+#include "nn/dropout.h"
+#include "nn/embedding.h"
 #include "nn/feed_forward.h"
 #include "nn/kernel_regression.h"
+#include "nn/layer_norm.h"
 #include "nn/linear.h"
 #include "nn/module.h"
 #include "nn/module_list.h"

@@ -14,12 +14,12 @@
 #include "autograd/grad_mode.h"
 #include "cli/commands.h"
 #include "core/rng.h"
-#include "core/view.h"
 #include "io/plot.h"
 #include "nn/kernel_regression.h"
 #include "ops/arith.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
+#include "optim/sgd.h"
 
 namespace qkv::cli {
 
@@ -83,15 +83,13 @@ KernelRegressionResult run_kernel_regression(const KernelRegressionOptions& opti
   nn::NadarayaWatson parametric = nn::NadarayaWatson::parametric(gen.next_uniform());
   const Tensor& w = parametric.w();
   std::printf("initial w %.4f, lr %g\n", w.item<double>(), options.lr);
+  optim::SGD sgd({w}, options.lr);
   for (int epoch = 1; epoch <= options.epochs; ++epoch) {
     const Tensor loss =
         mean(square(sub(parametric.forward(data.x_train, loo.keys, loo.values), data.y_train)));
-    w.set_grad(Tensor());
+    sgd.zero_grad();
     autograd::backward(loss);
-    {
-      autograd::NoGradGuard no_grad;
-      view::copy_into(w, sub(w, w.grad() * options.lr));
-    }
+    sgd.step();
     const double l = loss.item<double>(), wv = w.item<double>();
     check(std::isfinite(l) && std::isfinite(wv), "kernel-regression: training diverged at epoch ",
           epoch, " (loss ", l, ", w ", wv, "); try a smaller --lr");

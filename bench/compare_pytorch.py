@@ -23,9 +23,10 @@ ROW_OPS = [
     ("BM_Softmax", "softmax forward", [(8192, 1024), (64 * 256, 8000)], "softmax"),
     ("BM_SoftmaxForwardBackward", "softmax forward+backward", [(8192, 1024), (64 * 256, 8000)],
      "softmax_fb"),
-    ("BM_LayerNorm", "layer_norm forward", [(8192, 1024), (64 * 256, 512)], "layer_norm"),
+    ("BM_LayerNorm", "layer_norm forward", [(8192, 1024), (64 * 256, 8000), (64 * 256, 512)],
+     "layer_norm"),
     ("BM_LayerNormForwardBackward", "layer_norm forward+backward",
-     [(8192, 1024), (64 * 256, 512)], "layer_norm_fb"),
+     [(8192, 1024), (64 * 256, 8000), (64 * 256, 512)], "layer_norm_fb"),
     ("BM_CrossEntropyForwardBackward", "cross_entropy forward+backward",
      [(8192, 1024), (64 * 256, 8000)], "cross_entropy_fb"),
 ]

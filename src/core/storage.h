@@ -8,7 +8,7 @@ namespace qkv {
 
 class Storage {
  public:
-  // 64-byte aligned, uninitialised.
+  // 64-byte aligned (2 MiB and huge-page backed from 8 MiB up), uninitialised.
   explicit Storage(std::size_t nbytes);
   ~Storage();
   Storage(const Storage&) = delete;

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "kernels/attention.h"
+#include "kernels/attention_visibility.h"
 
 namespace qkv::kernels::ref {
 
@@ -37,17 +38,9 @@ void softmax_weights(const AttentionDims& d, T scale, const AttentionMask<T>& ma
       for (std::int64_t j = 0; j < tk; ++j) s[j] += qc * kt[c * tk + j];
     }
     for (std::int64_t j = 0; j < tk; ++j) {
-      s[j] *= double(scale);
-      bool visible = true;
-      if (mask.causal && j > i + (tk - tq)) visible = false;
-      if (mask.key_lengths && j >= mask.key_lengths[b]) visible = false;
-      const MaskStrides& as = mask.allowed_strides;
-      if (mask.allowed && !mask.allowed[b * as.batch + head * as.head + i * as.query + j * as.key])
-        visible = false;
-      const MaskStrides& ms = mask.additive_strides;
-      if (mask.additive)
-        s[j] += double(mask.additive[b * ms.batch + head * ms.head + i * ms.query + j * ms.key]);
-      if (!visible) s[j] = -kInf;
+      s[j] = visible(d, mask, b, head, i, j)
+                 ? s[j] * double(scale) + double(additive_term(mask, b, head, i, j))
+                 : -kInf;
     }
     double max = -kInf;
     for (std::int64_t j = 0; j < tk; ++j) max = std::max(max, s[j]);

@@ -58,7 +58,16 @@ KernelMask<T>::KernelMask(const AttentionMask& mask, const ScoreDims& d, const c
     }
   }
 
-  if (mask.allowed.defined() || !row_lengths.empty()) {
+  std::vector<double> key_valid;
+  if (mask.key_valid.defined()) {
+    check(mask.key_valid.shape() == Shape{d.batch, d.k_len}, op, ": key_valid has shape ",
+          mask.key_valid.shape(), "; expected [", d.batch, ", ", d.k_len, "] ([B, Tk])");
+    key_valid = mask.key_valid.to_vector<double>();
+  }
+
+  // allowed, lengths per query row and key_valid make one byte mask, at the
+  // broadcast of their shapes.
+  if (mask.allowed.defined() || !row_lengths.empty() || !key_valid.empty()) {
     Dims4 shape{1, 1, 1, 1};
     std::vector<double> given;
     if (mask.allowed.defined()) {
@@ -66,11 +75,8 @@ KernelMask<T>::KernelMask(const AttentionMask& mask, const ScoreDims& d, const c
       given = mask.allowed.to_vector<double>();
     }
     const kernels::MaskStrides gs = strides_of(shape);
-    if (!row_lengths.empty()) {
-      shape[0] = d.batch;
-      shape[2] = d.q_len;
-      shape[3] = d.k_len;
-    }
+    if (!row_lengths.empty()) shape = {d.batch, shape[1], d.q_len, d.k_len};
+    if (!key_valid.empty()) shape = {d.batch, shape[1], shape[2], d.k_len};
     const kernels::MaskStrides s = strides_of(shape);
     allowed_.resize(shape[0] * shape[1] * shape[2] * shape[3]);
     for (std::int64_t b = 0; b < shape[0]; ++b)
@@ -80,6 +86,7 @@ KernelMask<T>::KernelMask(const AttentionMask& mask, const ScoreDims& d, const c
             bool ok =
                 given.empty() || given[b * gs.batch + h * gs.head + i * gs.query + j * gs.key] != 0;
             if (!row_lengths.empty()) ok = ok && j < row_lengths[b * d.q_len + i];
+            if (!key_valid.empty()) ok = ok && key_valid[b * d.k_len + j] != 0;
             allowed_[b * s.batch + h * s.head + i * s.query + j * s.key] = ok;
           }
     mask_.allowed = allowed_.data();

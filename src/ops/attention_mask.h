@@ -17,7 +17,7 @@ struct ScoreDims {
 
 // Owns what the kernel mask points into, so it is neither copied nor moved:
 // hold it by shared_ptr. Key lengths [B] stay lengths; lengths per query row
-// [B, Tq] are folded into `allowed`. `allowed` (as bytes) and `additive` (as T)
+// [B, Tq] and key_valid are folded into `allowed`. `allowed` (as bytes) and `additive` (as T)
 // are dense at their own shapes, left-padded to rank 4, with stride 0 along the
 // dims they broadcast over.
 template <class T>

@@ -61,6 +61,10 @@ std::vector<Case> cases() {
   additive.mask.additive =
       from_vector(std::vector<double>{0.5, -kInf, 0, 1, -2, -kInf, -kInf, 0.3, 0, 0}, {2, 1, 1, 5});
   out.push_back(additive);
+  Case left{"MHA, left padding by key_valid and allowed [Tq, Tk]", 2, 2, 2, 3, 4, 4, 4, {}};
+  left.mask.key_valid = from_vector(std::vector<double>{0, 0, 1, 1, 1, 1, 1, 1}, {2, 4});
+  left.mask.allowed = from_vector(std::vector<double>{1, 1, 1, 0, 1, 1, 1, 1, 0, 1, 1, 1}, {3, 4});
+  out.push_back(left);
   return out;
 }
 

@@ -73,7 +73,10 @@ TEST(MaskedSoftmaxOp, MaskFormsAgree) {
   by_bool.allowed = from_vector(std::vector<double>{1, 1, 1, 0, 0, 1, 1, 1, 1, 1}, {2, 1, 1, 5});
   by_add.additive =
       from_vector(std::vector<double>{0, 0, 0, -inf, -inf, 0, 0, 0, 0, 0}, {2, 1, 1, 5});
+  AttentionMask by_valid;
+  by_valid.key_valid = from_vector(std::vector<double>{1, 1, 1, 0, 0, 1, 1, 1, 1, 1}, {2, 5});
   const Tensor want = masked_softmax(s, by_length);
+  EXPECT_EQ(max_abs_diff(masked_softmax(s, by_valid), want), 0.0);
   EXPECT_EQ(max_abs_diff(masked_softmax(s, by_bool), want), 0.0);
   EXPECT_EQ(max_abs_diff(masked_softmax(s, by_add), want), 0.0);
 }

@@ -2,8 +2,8 @@
 // The whole public interface of qkv in one include.
 
 #include "autograd/engine.h"
-#include "autograd/gradcheck.h"
 #include "autograd/grad_mode.h"
+#include "autograd/gradcheck.h"
 #include "core/creation.h"
 #include "core/error.h"
 #include "core/rng.h"
@@ -11,6 +11,7 @@
 #include "core/threading.h"
 #include "core/view.h"
 #include "io/atomic_file.h"
+#include "io/attention_plot.h"
 #include "io/checkpoint.h"
 #include "io/plot.h"
 #include "io/safetensors.h"
@@ -26,6 +27,7 @@
 #include "nn/module.h"
 #include "nn/module_list.h"
 #include "nn/multi_head_attention.h"
+#include "nn/positional_encoding.h"
 #include "nn/pytorch_import.h"
 #include "ops/activation.h"
 #include "ops/arith.h"

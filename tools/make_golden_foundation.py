@@ -17,49 +17,20 @@ tests/golden/foundation/mlp_optim.safetensors
     sgd (lr 0.1, momentum 0.9).
 
 Tensors are float32 except targets (int64) and losses (float64, the float32
-loss widened). The file format is safetensors, written here with struct + json.
+loss widened). The file format is safetensors, written by tools/golden_io.py.
 """
 
 import argparse
-import json
 import os
-import struct
 
 import torch
 import torch.nn.functional as F
 
-DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64"}
-
-
-def write_safetensors(path, tensors, metadata):
-    """8-byte little-endian header length, JSON header, then the raw bytes.
-
-    Like the reference writer, the bytes go by dtype, widest first (so every
-    tensor is aligned to its element size), then by name."""
-    header = {"__metadata__": metadata}
-    blobs = []
-    offset = 0
-    order = {torch.int64: 0, torch.float64: 1, torch.float32: 2}
-    for name, t in sorted(tensors.items(), key=lambda kv: (order[kv[1].dtype], kv[0])):
-        t = t.detach().contiguous().cpu()
-        data = t.numpy().astype(t.numpy().dtype.newbyteorder("<"), copy=False).tobytes()
-        header[name] = {"dtype": DTYPES[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
+import golden_io
 
 
 def metadata(**extra):
-    meta = {"generator": "tools/make_golden_foundation.py", "torch_version": torch.__version__}
-    meta.update({k: str(v) for k, v in extra.items()})
-    return meta
+    return golden_io.metadata("tools/make_golden_foundation.py", **extra)
 
 
 def make_block(path):
@@ -91,7 +62,7 @@ def make_block(path):
     tensors.update({"logits": logits, "probs": probs,
                     "loss": loss.detach().double().reshape(1), "grad.x": x.grad})
     tensors.update({"grad." + k: p.grad for k, p in params.items()})
-    write_safetensors(path, tensors, metadata(
+    golden_io.write_safetensors(path, tensors, metadata(
         model="x -> linear -> gelu -> layer_norm -> linear -> logits", layer_norm_eps=ln.eps,
         label_smoothing=0.1, ignore_index=-100, seed=1234))
 
@@ -138,7 +109,7 @@ def make_mlp_optim(path):
         losses, final = train(init, x, y, make)
         tensors[name + ".losses"] = losses
         tensors.update({name + ".final." + k: v for k, v in final.items()})
-    write_safetensors(path, tensors, metadata(
+    golden_io.write_safetensors(path, tensors, metadata(
         model="linear(8, 32) -> relu -> linear(32, 4) -> cross_entropy", steps=5,
         adam="lr=0.01", adamw="lr=0.01 weight_decay=0.1", sgd="lr=0.1 momentum=0.9",
         seed=5678))

@@ -1,11 +1,13 @@
 #pragma once
-// Helpers for the io tests: a private temporary directory and whole-file reads and writes.
+// Helpers for the io tests: a private temporary directory, whole-file reads and
+// writes, and the size a PNG declares.
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -68,6 +70,31 @@ inline void write_bytes(const std::filesystem::path& path, const std::vector<std
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(reinterpret_cast<const char*>(bytes.data()),
             static_cast<std::streamsize>(bytes.size()));
+}
+
+// The size a PNG file declares: the 8-byte signature and the IHDR chunk that
+// must follow it. ok is false when they are missing.
+struct PngSize {
+  bool ok = false;
+  std::uint32_t width = 0, height = 0;
+};
+
+inline PngSize read_png_size(const std::filesystem::path& path) {
+  const std::vector<std::byte> b = read_bytes(path);
+  PngSize s;
+  const unsigned char signature[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  if (b.size() < 24 || std::memcmp(b.data(), signature, 8) != 0 ||
+      std::memcmp(b.data() + 12, "IHDR", 4) != 0)
+    return s;
+  const auto be32 = [&](std::size_t at) {
+    std::uint32_t v = 0;
+    for (std::size_t i = 0; i < 4; ++i) v = v << 8 | std::to_integer<std::uint32_t>(b[at + i]);
+    return v;
+  };
+  s.ok = true;
+  s.width = be32(16);
+  s.height = be32(20);
+  return s;
 }
 
 // The message of the qkv::Error that f throws, or "(no error)".

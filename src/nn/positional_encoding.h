@@ -99,17 +99,17 @@ class LearnedPositionalEmbedding : public Module {
 //   pos[b, k, i, j] = sin(yn / 10000^(2 floor(k/2) / n)) for even k < n, cos for odd k,
 // and likewise the column half, channel n + k, from counts along the row.
 //
-// pixel_offset = 0.5 (the default) measures a pixel at its centre, so the
-// normalised positions of a valid extent lie in (0, 2 pi); this is the formula
-// of Deformable DETR (Zhu et al. 2021) and the DETR family after it. The
-// original DETR code subtracts nothing: pass 0 to run weights trained with it.
+// pixel_offset = 0 (the default) is the original DETR's formula, which weights
+// trained with it expect. 0.5 measures a pixel at its centre, so the
+// normalised positions of a valid extent lie in (0, 2 pi): the formula of
+// Deformable DETR (Zhu et al. 2021) and the DETR family after it.
 // Where a whole column (row) is padding, its count is 0 and the row (column)
 // half there holds the sine of a huge angle (with pixel_offset 0: of 0), as in
 // DETR; attention masks those pixels. When n is odd the last channel of each
 // half is a sine (DETR's own code requires n even). A constant: no gradient.
-Tensor sinusoidal_encoding_2d(const Tensor& valid, std::int64_t dim, double pixel_offset = 0.5);
+Tensor sinusoidal_encoding_2d(const Tensor& valid, std::int64_t dim, double pixel_offset = 0);
 // The same for B images of H x W without padding.
 Tensor sinusoidal_encoding_2d(std::int64_t batch, std::int64_t height, std::int64_t width,
-                              std::int64_t dim, double pixel_offset = 0.5);
+                              std::int64_t dim, double pixel_offset = 0);
 
 }  // namespace qkv::nn

@@ -236,10 +236,10 @@ TEST(LearnedPositionalEmbeddingModule, ErrorsAndDropout) {
 }
 
 TEST(SinusoidalEncoding2d, ShapeAndHandComputedValues) {
-  const Tensor pos = sinusoidal_encoding_2d(1, 5, 7, 16);
+  const Tensor pos = sinusoidal_encoding_2d(1, 5, 7, 16, 0.5);
   EXPECT_EQ(pos.shape(), (Shape{1, 16, 5, 7}));
   EXPECT_EQ(pos.dtype(), DType::f32);
-  // Row 2 of 5: (3 - 0.5) / 5 * 2 pi = pi (up to eps = 1e-6 in the divisor).
+  // Pixel centres (offset 0.5), row 2 of 5: (3 - 0.5) / 5 * 2 pi = pi (up to eps = 1e-6 in the divisor).
   // Channel 0 (frequency 1) is sin(pi), 1 is cos(pi), 2 is sin(pi / 10000^(2/8)) = sin(pi / 10),
   // the same in every column.
   for (std::int64_t j = 0; j < 7; ++j) {
@@ -253,8 +253,8 @@ TEST(SinusoidalEncoding2d, ShapeAndHandComputedValues) {
     EXPECT_NEAR(at(pos, {0, 9, i, 3}), -1, 1e-6);
     EXPECT_NEAR(at(pos, {0, 15, i, 3}), 0.9999950652032681, 1e-6);  // cos(pi / 10000^(6/8))
   }
-  // The original DETR's formula: row 4 of 5 normalises to 5 / 5 * 2 pi.
-  EXPECT_NEAR(at(sinusoidal_encoding_2d(1, 5, 7, 16, 0), {0, 1, 4, 0}), 1, 1e-6);
+  // The original DETR's formula, the default: row 4 of 5 normalises to 5 / 5 * 2 pi.
+  EXPECT_NEAR(at(sinusoidal_encoding_2d(1, 5, 7, 16), {0, 1, 4, 0}), 1, 1e-6);
 }
 
 // Tolerance: PyTorch computes in float32 from angles of up to 2 pi, where a
@@ -267,9 +267,9 @@ TEST(SinusoidalEncoding2d, MatchesDetrGoldensWithPadding) {
   const auto& g = golden().tensors;
   const Tensor valid = g.at("sine2d.valid");
   ASSERT_EQ(valid.shape(), (Shape{2, 5, 7}));
-  EXPECT_LE(max_abs_diff(sinusoidal_encoding_2d(valid, 16, 0), g.at("sine2d.offset_zero")), 1e-6);
+  EXPECT_LE(max_abs_diff(sinusoidal_encoding_2d(valid, 16), g.at("sine2d.offset_zero")), 1e-6);
 
-  const Tensor ours = sinusoidal_encoding_2d(valid, 16);
+  const Tensor ours = sinusoidal_encoding_2d(valid, 16, 0.5);
   const Tensor theirs = g.at("sine2d.offset_half");
   ASSERT_EQ(ours.shape(), theirs.shape());
   const std::int64_t valid_rows[] = {5, 3}, valid_cols[] = {7, 4};
@@ -299,7 +299,7 @@ TEST(SinusoidalEncoding2d, AnyMaskDtypeAndOddChannelCount) {
       max_abs_diff(sinusoidal_encoding_2d(ones({2, 3, 4}), 8), sinusoidal_encoding_2d(2, 3, 4, 8)),
       0.0);
   // d = 6: three channels per axis, the third a sine at 10000^(2/3).
-  const Tensor odd = sinusoidal_encoding_2d(1, 1, 1, 6);
+  const Tensor odd = sinusoidal_encoding_2d(1, 1, 1, 6, 0.5);
   const double angle = 0.5 / (1 + 1e-6) * 2 * std::numbers::pi;
   EXPECT_NEAR(at(odd, {0, 2, 0, 0}), std::sin(angle / std::pow(10000.0, 2.0 / 3)), 1e-7);
   EXPECT_NEAR(at(odd, {0, 5, 0, 0}), std::sin(angle / std::pow(10000.0, 2.0 / 3)), 1e-7);

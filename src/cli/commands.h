@@ -10,5 +10,6 @@ namespace qkv::cli {
 void add_demo_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 void add_kernel_regression_command(CLI::App& app);
+void add_self_attention_command(CLI::App& app);
 
 }  // namespace qkv::cli

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/kernel_regression.h"
+#include "cli/self_attention.h"
 
 namespace qkv::cli {
 
@@ -26,6 +27,12 @@ const std::vector<DemoStep>& demo_steps() {
          KernelRegressionOptions options;
          options.out = out;
          return run_kernel_regression(options).files;
+       }},
+      {"self-attention: multi-head attention over a Multi30k sentence",
+       [](const std::string& out) {
+         SelfAttentionOptions options;
+         options.out = out;
+         return run_self_attention(options).files;
        }},
   };
   return steps;

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   qkv::cli::add_demo_command(app);
   qkv::cli::add_info_command(app);
   qkv::cli::add_kernel_regression_command(app);
+  qkv::cli::add_self_attention_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

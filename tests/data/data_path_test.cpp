@@ -54,11 +54,11 @@ TEST(DataPath, QkvDataRootsComeFirstInOrder) {
 TEST(DataPath, FindsTheFirstRootHoldingEveryFile) {
   const fs::path tmp = fs::temp_directory_path() / "qkv_data_path_test";
   fs::remove_all(tmp);
-  make_set(tmp / "a", "toy", {"train.en"});                      // lacks train.de
+  make_set(tmp / "a", "toy", {"train.en"});  // lacks train.de
   const fs::path want = make_set(tmp / "b", "toy", {"train.en", "train.de"});
   make_set(tmp / "c", "toy", {"train.en", "train.de"});
-  const std::string roots = (tmp / "a").string() + ":" + (tmp / "b").string() + ":" +
-                            (tmp / "c").string();
+  const std::string roots =
+      (tmp / "a").string() + ":" + (tmp / "b").string() + ":" + (tmp / "c").string();
   ScopedDataEnv env(roots.c_str());
   EXPECT_EQ(find_data_set("toy", {"train.en", "train.de"}), want.string());
   fs::remove_all(tmp);

@@ -78,11 +78,10 @@ Tensor word_vectors(const std::vector<std::string>& tokens, std::int64_t d) {
   for (const auto& t : tokens) {
     const std::string padded = "<" + t + ">";
     std::vector<double> v(d, 0.0);
-    for (std::size_t i = 0; i + 3 <= padded.size() || i == 0; ++i) {
+    for (std::size_t i = 0; i + 3 <= padded.size(); ++i) {  // a word has at least one
       Generator gen(fnv1a(padded.substr(i, 3)));
       const auto r = randn({d}, DType::f64, gen).to_vector<double>();
       for (std::int64_t j = 0; j < d; ++j) v[j] += r[j];
-      if (padded.size() < 3) break;
     }
     double norm = 0;
     for (double x : v) norm += x * x;

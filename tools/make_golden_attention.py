@@ -32,7 +32,7 @@ import os
 import torch
 import torch.nn.functional as F
 
-from make_golden_foundation import metadata, write_safetensors
+import golden_io
 
 
 def randn(g, *shape):
@@ -174,8 +174,8 @@ def main():
     make_grouped("mqa.", tensors, g, kv_heads=1)
     make_additive("additive.", tensors, g)
     path = os.path.join(args.out, "attention.safetensors")
-    write_safetensors(path, tensors, metadata(generator="tools/make_golden_attention.py",
-                                              seed=2024))
+    golden_io.write_safetensors(path, tensors,
+                                golden_io.metadata("tools/make_golden_attention.py", seed=2024))
     print(path, os.path.getsize(path), "bytes")
 
 

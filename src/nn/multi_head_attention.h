@@ -43,7 +43,7 @@ struct MultiHeadAttentionConfig {
 // Projected keys and values of earlier steps, per layer, for incremental
 // decoding: [B, g, T_past, dh] each, undefined before the first step.
 struct KeyValueCache {
-  Tensor keys, values;
+  Tensor keys{}, values{};
   // Cross-attention: the key/value input is the same on every step, so it is
   // projected on the first call only and reused after.
   bool fixed = false;
@@ -54,7 +54,7 @@ struct MultiHeadAttentionOptions {
   // Causal, key lengths, key_valid, allowed and additive masks, as in
   // ops/attention.h. With a cache, Tk counts the cached keys too and the causal
   // mask aligns at the bottom right, so new query i sees every cached key.
-  AttentionMask mask;
+  AttentionMask mask{};
   bool need_weights = false;
   // Weights averaged over the heads [B, Tq, Tk], else per head [B, h, Tq, Tk].
   bool average_weights = true;

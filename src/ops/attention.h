@@ -19,21 +19,22 @@ enum class AttentionKernel {
   reference,  // materialises the scores (the kernels' oracle)
 };
 
+// Every part defaults to empty, so {.causal = true} names only what it sets.
 struct AttentionMask {
   // Query i sees key j only if j <= i + (Tk - Tq): aligned at the bottom right,
   // so with cached past keys (Tq < Tk) the last query sees every key.
   bool causal = false;
   // int64 [B] (keys j >= len are padding) or [B, Tq] (per query row); each length in [0, Tk].
-  Tensor key_lengths;
+  Tensor key_lengths{};
   // [B, Tk]: nonzero where key j of batch b is a real token, 0 for padding
   // anywhere in the sequence (left padding too); any dtype. Combines with
   // `allowed`, which alone cannot say both "this pattern" and "these keys".
-  Tensor key_valid;
+  Tensor key_valid{};
   // Nonzero where a query may attend to a key; any dtype; broadcastable to
   // [B, h, Tq, Tk] (e.g. [Tq, Tk], [B, 1, 1, Tk], [B, h, Tq, Tk]).
-  Tensor allowed;
+  Tensor allowed{};
   // Floating, broadcastable to [B, h, Tq, Tk]; added to the scores, -inf masks.
-  Tensor additive;
+  Tensor additive{};
 };
 
 struct AttentionOptions {

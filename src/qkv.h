@@ -16,6 +16,7 @@
 #include "io/checkpoint.h"
 #include "io/plot.h"
 #include "io/safetensors.h"
+#include "metrics/bleu.h"
 #include "models/seq2seq.h"
 #include "nn/activation.h"
 #include "nn/additive_attention.h"

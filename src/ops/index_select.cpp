@@ -35,8 +35,7 @@ Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
   return autograd::record(
       "index_select", y, {x}, [id, dim, n, row, front_shape = front.shape()](const auto& c) {
         const Tensor g = view::contiguous(dim == 0 ? c.grad() : view::transpose(c.grad(), 0, dim));
-        Shape shape = front_shape;
-        Tensor dx = Tensor::empty(shape, g.dtype());
+        Tensor dx = Tensor::empty(front_shape, g.dtype());
         dispatch_floating(g.dtype(), "index_select backward", [&]<class T>() {
           kernels::embedding_backward<T>(id.numel(), row, n, id.data<std::int64_t>(), g.data<T>(),
                                          -1, dx.data<T>());

@@ -3,24 +3,32 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <limits>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <queue>
+#include <set>
 #include <shared_mutex>
 #include <sstream>
 #include <unordered_map>
 
 #include "core/error.h"
+#include "io/atomic_file.h"
 
 namespace qkv::data {
 
 namespace {
 
+using json = nlohmann::json;
+
 constexpr std::array<std::string_view, kNumSpecialTokens> kSpecialTokens = {"<pad>", "<bos>",
                                                                             "<eos>", "<unk>"};
+constexpr std::string_view kFormatName = "qkv.bpe";
+constexpr int kFormatVersion = 1;
 
 // ---------------------------------------------------------------------------
 // Pre-tokenisation
@@ -209,6 +217,20 @@ struct StringHash {
 };
 template <class V>
 using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
+// Text as shown in messages: at most `max` bytes, cut at a character boundary.
+std::string shown(std::string_view text, std::size_t max = 80) {
+  if (text.size() <= max) return std::string(text);
+  std::size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return std::string(text.substr(0, cut)) + "...";
+}
+
+std::string hex_byte(int b) {
+  char text[8];
+  std::snprintf(text, sizeof text, "0x%02x", b);
+  return text;
+}
 
 std::string read_whole_file(const std::filesystem::path& path, std::string_view what) {
   std::ifstream in(path, std::ios::binary);
@@ -653,6 +675,340 @@ std::vector<BpeTokenizer::Merge> BpeTokenizer::merges() const {
   out.reserve(model_->merges.size());
   for (const auto& r : model_->merges) out.push_back({r.left, r.right, r.result});
   return out;
+}
+
+// ---------------------------------------------------------------------------
+// The tokenizer.json file
+
+std::string BpeTokenizer::to_json() const {
+  using ojson = nlohmann::ordered_json;
+  const detail::BpeModel& m = *model_;
+  ojson j;
+  j["version"] = "1.0";
+  j["truncation"] = nullptr;
+  j["padding"] = nullptr;
+  ojson added = ojson::array();
+  for (std::size_t id = 0; id < kSpecialTokens.size(); ++id)
+    added.push_back({{"id", id},
+                     {"content", kSpecialTokens[id]},
+                     {"single_word", false},
+                     {"lstrip", false},
+                     {"rstrip", false},
+                     {"normalized", false},
+                     {"special", true}});
+  j["added_tokens"] = std::move(added);
+  j["normalizer"] = nullptr;
+  const ojson byte_level = {{"type", "ByteLevel"},
+                            {"add_prefix_space", false},
+                            {"trim_offsets", true},
+                            {"use_regex", true}};
+  j["pre_tokenizer"] = byte_level;
+  j["post_processor"] = nullptr;
+  j["decoder"] = byte_level;
+  ojson model;
+  model["type"] = "BPE";
+  model["dropout"] = nullptr;
+  model["unk_token"] = nullptr;
+  model["continuing_subword_prefix"] = nullptr;
+  model["end_of_word_suffix"] = nullptr;
+  model["fuse_unk"] = false;
+  model["byte_fallback"] = false;
+  model["ignore_merges"] = false;
+  ojson vocab = ojson::object();
+  for (std::size_t id = 0; id < m.bytes.size(); ++id) vocab[bytes_to_alphabet(m.bytes[id])] = id;
+  model["vocab"] = std::move(vocab);
+  ojson merges = ojson::array();
+  for (const auto& r : m.merges)
+    merges.push_back(bytes_to_alphabet(m.bytes[r.left]) + " " +
+                     bytes_to_alphabet(m.bytes[r.right]));
+  model["merges"] = std::move(merges);
+  model["qkv"] = {
+      {"format", kFormatName}, {"format_version", kFormatVersion}, {"qkv_version", QKV_VERSION}};
+  j["model"] = std::move(model);
+  return j.dump(2) + "\n";
+}
+
+void BpeTokenizer::save(const std::filesystem::path& path) const {
+  const std::string text = to_json();
+  write_file_atomically(path, [&](AtomicFileOutput& out) { out.write(text); });
+}
+
+namespace {
+
+class FileParser {
+ public:
+  explicit FileParser(std::string_view source)
+      : where_("tokenizer file \"" + std::string(source) + "\"") {}
+
+  template <class... Parts>
+  [[noreturn]] void bad(const Parts&... parts) const {
+    fail(where_, ": ", parts...);
+  }
+
+  json parse(std::string_view text) const {
+    if (text.empty()) bad("is empty");
+    // A JSON object keeps one value per key, so repeated keys (two tokens
+    // spelled the same in the vocabulary) are caught while parsing.
+    std::vector<std::set<std::string>> open;
+    std::optional<std::string> repeated;
+    const auto track = [&](int, json::parse_event_t event, json& parsed) {
+      if (event == json::parse_event_t::object_start) {
+        open.emplace_back();
+      } else if (event == json::parse_event_t::object_end) {
+        open.pop_back();
+      } else if (event == json::parse_event_t::key && !open.empty()) {
+        const auto& key = parsed.get_ref<const std::string&>();
+        if (!open.back().insert(key).second && !repeated) repeated = key;
+      }
+      return true;
+    };
+    json j;
+    try {
+      j = json::parse(text.begin(), text.end(), track);
+    } catch (const json::parse_error& e) {
+      if (e.byte > text.size()) bad("ends before its JSON is complete (truncated file?)");
+      std::string what = e.what();
+      if (const auto at = what.find("] "); at != std::string::npos) what.erase(0, at + 2);
+      bad("is not valid JSON: ", shown(what, 300));
+    }
+    if (repeated) bad("the key \"", shown(*repeated), "\" appears twice in one object");
+    if (!j.is_object()) bad("is not a JSON object (not a tokenizer.json file?)");
+    return j;
+  }
+
+  // An optional member that must be null when present.
+  void expect_null(const json& parent, const char* key, std::string_view why) const {
+    const auto it = parent.find(key);
+    if (it != parent.end() && !it->is_null()) bad("\"", key, "\" is ", brief(*it), ", but ", why);
+  }
+
+  void expect_byte_level(const json& j, const char* key) const {
+    const auto it = j.find(key);
+    if (it == j.end() || !it->is_object() || it->value("type", json()) != "ByteLevel")
+      bad("\"", key, "\" must be {\"type\": \"ByteLevel\", ...}, got ",
+          it == j.end() ? std::string("nothing") : brief(*it));
+    if (std::string_view(key) == "pre_tokenizer") {
+      // Hugging Face's default for a missing add_prefix_space is true.
+      if (it->value("add_prefix_space", json(true)) != false)
+        bad("\"pre_tokenizer\" must set \"add_prefix_space\": false (qkv adds no space)");
+      if (it->value("use_regex", json(true)) != true)
+        bad("\"pre_tokenizer\" must split with GPT-2's expression (\"use_regex\": true)");
+    }
+  }
+
+  std::shared_ptr<detail::BpeModel> read(const json& j) const {
+    const auto version = j.find("version");
+    if (version == j.end()) bad("has no \"version\" (not a tokenizer.json file?)");
+    if (*version != "1.0") bad("version ", brief(*version), " is not supported, expected \"1.0\"");
+    expect_null(j, "normalizer", "qkv applies no normalizer");
+    expect_byte_level(j, "pre_tokenizer");
+    expect_byte_level(j, "decoder");
+
+    const auto model_it = j.find("model");
+    if (model_it == j.end() || !model_it->is_object()) bad("has no \"model\" object");
+    const json& model = *model_it;
+    const json type = model.value("type", json());
+    if (type != "BPE") bad("model type is ", brief(type), ", qkv reads only \"BPE\"");
+    expect_null(model, "dropout", "qkv's BPE has no dropout");
+    for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"}) {
+      const auto it = model.find(key);
+      if (it != model.end() && !it->is_null() && *it != "")
+        bad("model \"", key, "\" is ", brief(*it), ", but byte-level BPE uses none");
+    }
+    if (model.value("byte_fallback", json(false)) != false)
+      bad("model \"byte_fallback\" must be false");
+    if (const auto qkv = model.find("qkv"); qkv != model.end()) check_qkv_section(*qkv);
+
+    auto m = std::make_shared<detail::BpeModel>();
+    read_vocab(j, model, *m);
+    read_merges(model, *m);
+    m->index();
+    return m;
+  }
+
+ private:
+  static std::string brief(const json& v) {
+    if (v.is_object()) return "an object";
+    if (v.is_array()) return "an array of " + std::to_string(v.size());
+    return shown(v.dump(-1, ' ', true), 80);
+  }
+
+  void check_qkv_section(const json& q) const {
+    if (!q.is_object()) bad("model \"qkv\" must be an object, got ", brief(q));
+    if (q.value("format", json()) != kFormatName)
+      bad("model \"qkv\" \"format\" is ", brief(q.value("format", json())), ", expected \"",
+          kFormatName, "\"");
+    const json v = q.value("format_version", json());
+    if (!v.is_number_integer()) bad("model \"qkv\" has no integer \"format_version\"");
+    if (v.get<std::int64_t>() != kFormatVersion)
+      bad("format_version ", v.get<std::int64_t>(), " is not supported (this qkv reads ",
+          kFormatVersion,
+          v.get<std::int64_t>() > kFormatVersion ? "; written by a newer qkv?)" : ")");
+  }
+
+  // An id from the file: a non-negative integer below `limit`.
+  std::int64_t read_id(const json& v, std::string_view what, std::int64_t limit) const {
+    if (!v.is_number_integer()) bad(what, " has id ", brief(v), ", not an integer");
+    const bool negative = v.is_number_unsigned() ? false : v.get<std::int64_t>() < 0;
+    if (negative || v.get<std::uint64_t>() >= static_cast<std::uint64_t>(limit))
+      bad(what, " has id ", brief(v), ", outside 0..", limit - 1, " for the ", limit,
+          " tokens of this file");
+    return v.get<std::int64_t>();
+  }
+
+  void read_vocab(const json& j, const json& model, detail::BpeModel& m) const {
+    const auto vocab_it = model.find("vocab");
+    if (vocab_it == model.end() || !vocab_it->is_object())
+      bad("model has no \"vocab\" object of token: id");
+    const json& vocab = *vocab_it;
+    const auto added_it = j.find("added_tokens");
+    if (added_it == j.end() || !added_it->is_array())
+      bad("has no \"added_tokens\" array, so it lacks the special token ", kSpecialTokens[0],
+          " (id 0)");
+    const json& added = *added_it;
+
+    // Special tokens listed only among the added tokens still take an id.
+    std::int64_t total = static_cast<std::int64_t>(vocab.size());
+    for (const auto& t : added)
+      if (t.is_object() && t.contains("content") && t["content"].is_string() &&
+          !vocab.contains(t["content"].get<std::string>()))
+        ++total;
+    if (total > std::numeric_limits<std::int32_t>::max())
+      bad("holds ", total, " tokens, more than qkv's ids allow");
+
+    m.bytes.assign(static_cast<std::size_t>(total), std::string());
+    std::vector<std::string> spelled(static_cast<std::size_t>(total));
+    std::vector<bool> taken(static_cast<std::size_t>(total), false);
+    const auto take = [&](std::int64_t id, const std::string& token, std::string bytes) {
+      const auto k = static_cast<std::size_t>(id);
+      if (taken[k])
+        bad("id ", id, " is given to both \"", shown(spelled[k]), "\" and \"", shown(token), "\"");
+      taken[k] = true;
+      spelled[k] = token;
+      m.bytes[k] = std::move(bytes);
+    };
+
+    std::array<bool, kNumSpecialTokens> have_special{};
+    for (std::size_t i = 0; i < added.size(); ++i) {
+      const json& t = added[i];
+      const std::string at = "added_tokens[" + std::to_string(i) + "]";
+      if (!t.is_object() || !t.contains("content") || !t["content"].is_string())
+        bad(at, " is not an object with a string \"content\"");
+      const std::string content = t["content"].get<std::string>();
+      const auto special = std::find(kSpecialTokens.begin(), kSpecialTokens.end(), content);
+      if (special == kSpecialTokens.end())
+        bad(at, " \"", shown(content),
+            "\" is not one of qkv's special tokens <pad> <bos> <eos> <unk>");
+      const auto want = special - kSpecialTokens.begin();
+      const std::int64_t id = read_id(t.value("id", json()), at + " \"" + content + "\"", total);
+      if (id != want)
+        bad(at, " gives ", content, " id ", id, ", but qkv's ", content, " is ", want);
+      if (t.value("special", json(false)) != true)
+        bad(at, " ", content, " is not marked \"special\": true");
+      if (have_special[want]) bad(at, " lists ", content, " a second time");
+      have_special[want] = true;
+      if (!vocab.contains(content)) take(id, content, content);
+    }
+    for (std::size_t s = 0; s < kSpecialTokens.size(); ++s)
+      if (!have_special[s])
+        bad("added_tokens lacks the special token ", kSpecialTokens[s], " (id ", s,
+            "); qkv's are <pad> 0, <bos> 1, <eos> 2, <unk> 3");
+
+    for (const auto& [token, value] : vocab.items()) {
+      const std::string what = "model.vocab token \"" + shown(token) + "\"";
+      const std::int64_t id = read_id(value, what, total);
+      const auto special = std::find(kSpecialTokens.begin(), kSpecialTokens.end(), token);
+      if (special != kSpecialTokens.end()) {
+        const auto want = special - kSpecialTokens.begin();
+        if (id != want) bad(what, " has id ", id, ", but qkv's ", token, " is ", want);
+        take(id, token, token);
+        continue;
+      }
+      auto bytes = alphabet_to_bytes(token);
+      if (!bytes) bad(what, " (id ", id, ") is not a string in GPT-2's byte alphabet");
+      if (bytes->empty()) bad("model.vocab has an empty token (id ", id, ")");
+      take(id, token, std::move(*bytes));
+    }
+    // All ids are below `total` and none is taken twice, so every id is taken.
+
+    // Keys are distinct and the alphabet is one-to-one, so no two ids share
+    // bytes: a key spelled like a special token was read as that token.
+    m.id_of.reserve(m.bytes.size());
+    for (std::size_t id = 0; id < m.bytes.size(); ++id)
+      m.id_of.emplace(m.bytes[id], static_cast<std::int32_t>(id));
+    for (int b = 0; b < 256; ++b) {
+      const auto it = m.id_of.find(std::string(1, static_cast<char>(b)));
+      if (it == m.id_of.end())
+        bad("model.vocab lacks the byte ", hex_byte(b), " (\"",
+            bytes_to_alphabet(std::string(1, static_cast<char>(b))),
+            "\"); a byte-level vocabulary holds all 256");
+      m.byte_id[b] = it->second;
+    }
+  }
+
+  void read_merges(const json& model, detail::BpeModel& m) const {
+    const auto merges_it = model.find("merges");
+    if (merges_it == model.end() || !merges_it->is_array()) bad("model has no \"merges\" array");
+    const json& merges = *merges_it;
+    std::unordered_map<std::uint64_t, std::size_t> seen;
+    m.merges.reserve(merges.size());
+    for (std::size_t i = 0; i < merges.size(); ++i) {
+      const json& e = merges[i];
+      const std::string at = "model.merges[" + std::to_string(i) + "]";
+      std::string left, right;
+      if (e.is_string()) {
+        const std::string s = e.get<std::string>();
+        const auto space = s.find(' ');
+        if (space == std::string::npos || space == 0 || space + 1 == s.size() ||
+            s.find(' ', space + 1) != std::string::npos)
+          bad(at, " \"", shown(s), "\" is not two tokens separated by one space");
+        left = s.substr(0, space);
+        right = s.substr(space + 1);
+      } else if (e.is_array() && e.size() == 2 && e[0].is_string() && e[1].is_string()) {
+        left = e[0].get<std::string>();
+        right = e[1].get<std::string>();
+      } else {
+        bad(at, " is ", brief(e), ", neither \"left right\" nor [\"left\", \"right\"]");
+      }
+      const auto part = [&](const std::string& token) {
+        const auto bytes = alphabet_to_bytes(token);
+        const auto it = bytes ? m.id_of.find(*bytes) : m.id_of.end();
+        if (it == m.id_of.end())
+          bad(at, " \"", shown(left), " ", shown(right), "\": \"", shown(token),
+              "\" is not a token of the vocabulary");
+        if (it->second < kNumSpecialTokens)
+          bad(at, " \"", shown(left), " ", shown(right), "\": \"", shown(token),
+              "\" is a special token, which merges never join");
+        return it->second;
+      };
+      const std::int32_t a = part(left), b = part(right);
+      const auto result = m.id_of.find(m.bytes[a] + m.bytes[b]);
+      if (result == m.id_of.end())
+        bad(at, " \"", shown(left), " ", shown(right), "\" makes \"", shown(left + right),
+            "\", which is not a token of the vocabulary");
+      if (result->second < kNumSpecialTokens)
+        bad(at, " \"", shown(left), " ", shown(right), "\" spells the special token ",
+            kSpecialTokens[static_cast<std::size_t>(result->second)]);
+      const auto [prior, fresh] = seen.emplace(pair_key(a, b), i);
+      if (!fresh)
+        bad(at, " \"", shown(left), " ", shown(right), "\" repeats model.merges[", prior->second,
+            "]");
+      m.merges.push_back({a, b, result->second});
+    }
+  }
+
+  std::string where_;
+};
+
+}  // namespace
+
+BpeTokenizer BpeTokenizer::from_json(std::string_view text, std::string_view source) {
+  const FileParser parser(source);
+  return BpeTokenizer(parser.read(parser.parse(text)));
+}
+
+BpeTokenizer BpeTokenizer::load(const std::filesystem::path& path) {
+  return from_json(read_whole_file(path, "tokenizer file"), path.string());
 }
 
 }  // namespace qkv::data

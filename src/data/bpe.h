@@ -9,7 +9,8 @@
 //   4 + b                                the single byte b (0..255)
 //   260, 261, ...                        one token per merge, in merge order
 // <unk> exists only for models and files that expect it: byte-level input
-// never needs it.
+// never needs it. Loaded files keep their own ids for bytes and merges, but
+// must give the special tokens these four ids.
 //
 // Text is first split into words the way GPT-2 splits it (pre_tokenize), and
 // merges never cross a word boundary.
@@ -124,6 +125,27 @@ class BpeTokenizer {
   // The same over whole files, each file's bytes one text.
   static BpeTokenizer train_files(const std::vector<std::filesystem::path>& files,
                                   std::size_t vocab_size, const BpeTrainOptions& options = {});
+
+  // The layout of Hugging Face's tokenizer.json: "version" "1.0", the special
+  // tokens as "added_tokens" (with their ids, "special": true), ByteLevel
+  // pre-tokenizer and decoder, and "model" {"type": "BPE", "vocab": {token:
+  // id}, "merges": ["left right", ...]} with every token in the byte alphabet
+  // above. The model also carries "qkv" {"format": "qkv.bpe",
+  // "format_version": 1, "qkv_version"}: there rather than at the top level
+  // because Hugging Face's reader passes over unknown keys inside the model,
+  // while at the top level its code skips the key but not its value. Saving
+  // writes atomically (io/atomic_file.h).
+  void save(const std::filesystem::path& path) const;
+  std::string to_json() const;
+  // Reads such a file (also one written by Hugging Face's tokenizers, merges
+  // as strings or as [left, right] pairs, if its special tokens have qkv's
+  // ids and it applies no normalizer). Throws qkv::Error naming the file and
+  // the fault: not JSON, truncated, wrong model type, an id out of range or
+  // given twice, a token outside the byte alphabet, a missing byte or special
+  // token, a merge whose parts or result are not in the vocabulary, ...
+  static BpeTokenizer load(const std::filesystem::path& path);
+  // The same from memory; `source` names the text in error messages.
+  static BpeTokenizer from_json(std::string_view json, std::string_view source = "<memory>");
 
   std::vector<std::int64_t> encode(std::string_view text,
                                    const BpeEncodeOptions& options = {}) const;

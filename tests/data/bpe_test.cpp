@@ -6,7 +6,9 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
@@ -21,6 +23,7 @@ namespace {
 
 using testing::error_of;
 using testing::TempDir;
+using json = nlohmann::json;
 using Ids = std::vector<std::int64_t>;
 using Clock = std::chrono::steady_clock;
 
@@ -312,6 +315,7 @@ TEST(BpeTrain, TheSameWordCountsGiveTheSameMerges) {
   EXPECT_GT(a.merges().size(), 100u);
   EXPECT_EQ(merge_texts(a), merge_texts(b));
   EXPECT_EQ(merge_texts(a), merge_texts(c));
+  EXPECT_EQ(a.to_json(), c.to_json());
 }
 
 TEST(BpeTrain, MatchesTheObviousAlgorithm) {
@@ -513,6 +517,152 @@ TEST(BpeDecode, RejectsIdsOutsideTheVocabulary) {
 }
 
 // ---------------------------------------------------------------------------
+// The file
+
+TEST(BpeFile, SaveThenLoadGivesIdenticalEncodings) {
+  const BpeTokenizer& tok = mixed_tokenizer();
+  TempDir dir;
+  const auto path = dir / "tokenizer.json";
+  tok.save(path);
+  tok.save(path);  // replacing it leaves no temporary file behind
+  EXPECT_EQ(dir.entries(), std::vector<std::string>{"tokenizer.json"});
+  const BpeTokenizer back = BpeTokenizer::load(path);
+  EXPECT_EQ(back.vocab_size(), tok.vocab_size());
+  EXPECT_EQ(merge_texts(back), merge_texts(tok));
+  for (std::size_t id = 0; id < tok.vocab_size(); ++id)
+    ASSERT_EQ(back.token_bytes(id), tok.token_bytes(id));
+  for (const auto& text : {"Ein kleines Mädchen klettert.", "👍🏽 日本語", " \xff\xfe ", ""})
+    EXPECT_EQ(back.encode(text), tok.encode(text)) << text;
+  EXPECT_EQ(back.to_json(), tok.to_json());
+
+  // The layout of Hugging Face's tokenizer.json.
+  const json j = json::parse(testing::read_text(path));
+  EXPECT_EQ(j["version"], "1.0");
+  ASSERT_EQ(j["added_tokens"].size(), 4u);
+  EXPECT_EQ(j["added_tokens"][2]["id"], 2);
+  EXPECT_EQ(j["added_tokens"][2]["content"], "<eos>");
+  EXPECT_EQ(j["added_tokens"][2]["special"], true);
+  EXPECT_EQ(j["pre_tokenizer"]["type"], "ByteLevel");
+  EXPECT_EQ(j["pre_tokenizer"]["add_prefix_space"], false);
+  EXPECT_EQ(j["decoder"]["type"], "ByteLevel");
+  EXPECT_EQ(j["model"]["type"], "BPE");
+  EXPECT_EQ(j["model"]["vocab"].size(), tok.vocab_size());
+  EXPECT_EQ(j["model"]["vocab"]["<unk>"], 3);
+  EXPECT_EQ(j["model"]["vocab"]["Ġ"], 4 + 32);
+  const auto umlaut = tok.token_to_id("Ã¤");  // ä, two bytes the corpus merged
+  ASSERT_TRUE(umlaut.has_value());
+  EXPECT_EQ(j["model"]["vocab"]["Ã¤"], *umlaut);
+  ASSERT_EQ(j["model"]["merges"].size(), tok.merges().size());
+  EXPECT_EQ(j["model"]["merges"][0], merge_text(tok, tok.merges()[0]));
+  EXPECT_EQ(j["model"]["qkv"]["format"], "qkv.bpe");
+  EXPECT_EQ(j["model"]["qkv"]["format_version"], 1);
+  EXPECT_TRUE(j["model"]["qkv"]["qkv_version"].is_string());
+}
+
+TEST(BpeFile, ReadsHuggingFaceFilesWithMergesAsPairs) {
+  const BpeTokenizer& tok = mixed_tokenizer();
+  json j = json::parse(tok.to_json());
+  json pairs = json::array();
+  for (const auto& m : j["model"]["merges"]) {
+    const std::string s = m.get<std::string>();
+    pairs.push_back({s.substr(0, s.find(' ')), s.substr(s.find(' ') + 1)});
+  }
+  j["model"]["merges"] = pairs;
+  j["model"].erase("qkv");
+  const BpeTokenizer back = BpeTokenizer::from_json(j.dump(), "pairs.json");
+  EXPECT_EQ(merge_texts(back), merge_texts(tok));
+  EXPECT_EQ(back.encode("Zwei junge weiße Männer"), tok.encode("Zwei junge weiße Männer"));
+}
+
+// A small valid file, edited by `edit`, loaded from disk; returns the message.
+std::string load_error(const std::function<void(json&)>& edit) {
+  json j = json::parse(BpeTokenizer::train(sennrich_corpus(), 300).to_json());
+  edit(j);
+  TempDir dir;
+  std::ofstream(dir / "tokenizer.json", std::ios::binary) << j.dump(2);
+  const std::string msg = error_of([&] { BpeTokenizer::load(dir / "tokenizer.json"); });
+  EXPECT_HAS(msg, "tokenizer file \"" + (dir / "tokenizer.json").string() + "\": ");
+  EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  return msg;
+}
+
+std::string load_text_error(const std::string& text) {
+  TempDir dir;
+  std::ofstream(dir / "bad.json", std::ios::binary) << text;
+  const std::string msg = error_of([&] { BpeTokenizer::load(dir / "bad.json"); });
+  EXPECT_HAS(msg, "tokenizer file \"" + (dir / "bad.json").string() + "\": ");
+  EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  return msg;
+}
+
+TEST(BpeFile, MalformedFilesSayWhatIsWrong) {
+  const std::string valid = BpeTokenizer::train(sennrich_corpus(), 300).to_json();
+  EXPECT_HAS(load_text_error(""), "is empty");
+  EXPECT_HAS(load_text_error("this is not JSON"), "is not valid JSON: parse error at line 1");
+  EXPECT_HAS(load_text_error(valid.substr(0, valid.size() / 2)),
+             "ends before its JSON is complete (truncated file?)");
+  EXPECT_HAS(load_text_error("[1, 2]"), "is not a JSON object");
+  std::string twice = valid;
+  twice.insert(twice.find("\"es\": 260"), "\"es\": 5,\n");
+  EXPECT_HAS(load_text_error(twice), "the key \"es\" appears twice in one object");
+
+  EXPECT_HAS(load_error([](json& j) { j["version"] = "2.0"; }),
+             "version \"2.0\" is not supported, expected \"1.0\"");
+  EXPECT_HAS(load_error([](json& j) { j["model"]["type"] = "WordPiece"; }),
+             "model type is \"WordPiece\", qkv reads only \"BPE\"");
+  EXPECT_HAS(load_error([](json& j) { j["pre_tokenizer"]["add_prefix_space"] = true; }),
+             "\"pre_tokenizer\" must set \"add_prefix_space\": false");
+  EXPECT_HAS(load_error([](json& j) {
+               j["normalizer"] = {{"type", "NFC"}};
+             }),
+             "\"normalizer\" is an object, but qkv applies no normalizer");
+  EXPECT_HAS(load_error([](json& j) { j["model"]["qkv"]["format_version"] = 2; }),
+             "format_version 2 is not supported (this qkv reads 1; written by a newer qkv?)");
+  EXPECT_HAS(load_error([](json& j) { j["model"]["merges"][3] = "e zz"; }),
+             "model.merges[3] \"e zz\": \"zz\" is not a token of the vocabulary");
+  EXPECT_HAS(load_error([](json& j) { j["model"]["merges"][3] = "<pad> e"; }),
+             "model.merges[3] \"<pad> e\": \"<pad>\" is a special token, which merges never join");
+  EXPECT_HAS(load_error([](json& j) { j["model"]["merges"].push_back("l e"); }),
+             "model.merges[12] \"l e\" makes \"le\", which is not a token of the vocabulary");
+  EXPECT_HAS(load_error([](json& j) { j["model"]["merges"].push_back("e s"); }),
+             "model.merges[12] \"e s\" repeats model.merges[0]");
+  EXPECT_HAS(load_error([](json& j) { j["model"]["merges"][0] = "es"; }),
+             "model.merges[0] \"es\" is not two tokens separated by one space");
+  EXPECT_HAS(load_error([](json& j) { j["model"]["vocab"]["es"] = 100000; }),
+             "model.vocab token \"es\" has id 100000, outside 0..271 for the 272 tokens");
+  EXPECT_HAS(load_error([](json& j) { j["model"]["vocab"]["es"] = -1; }),
+             "model.vocab token \"es\" has id -1, outside 0..271");
+  EXPECT_HAS(load_error([](json& j) { j["model"]["vocab"]["es"] = "260"; }),
+             "model.vocab token \"es\" has id \"260\", not an integer");
+  EXPECT_HAS(load_error([](json& j) { j["model"]["vocab"]["es"] = 261; }),
+             "id 261 is given to both \"es\" and \"est\"");
+  EXPECT_HAS(load_error([](json& j) {
+               j["model"]["vocab"]["€s"] = 260;
+               j["model"]["vocab"].erase("es");
+             }),
+             "model.vocab token \"€s\" (id 260) is not a string in GPT-2's byte alphabet");
+  EXPECT_HAS(load_error([](json& j) {
+               j["model"]["vocab"]["ĠĠ"] = 36;
+               j["model"]["vocab"].erase("Ġ");
+             }),
+             "model.vocab lacks the byte 0x20 (\"Ġ\"); a byte-level vocabulary holds all 256");
+  EXPECT_HAS(load_error([](json& j) {
+               j["added_tokens"].erase(2);
+               j["model"]["vocab"].erase("<eos>");
+               j["model"]["vocab"]["<eos2>"] = 2;
+             }),
+             "added_tokens lacks the special token <eos> (id 2)");
+  EXPECT_HAS(load_error([](json& j) { j["added_tokens"][1]["id"] = 5; }),
+             "added_tokens[1] gives <bos> id 5, but qkv's <bos> is 1");
+  EXPECT_HAS(load_error([](json& j) { j["added_tokens"][0]["content"] = "<mask>"; }),
+             "added_tokens[0] \"<mask>\" is not one of qkv's special tokens");
+  EXPECT_HAS(load_error([](json& j) { j.erase("model"); }), "has no \"model\" object");
+
+  EXPECT_HAS(error_of([] { BpeTokenizer::load("/no/such/tokenizer.json"); }),
+             "cannot read tokenizer file \"/no/such/tokenizer.json\"");
+}
+
+// ---------------------------------------------------------------------------
 // Multi30k, found through the data search path
 
 // The Multi30k folder, or "" with `why` saying where the search path looked.
@@ -573,8 +723,9 @@ TEST(BpeMulti30k, Trains8000TokensOnAllOfTrainAndEncodesItQuickly) {
   std::size_t bytes = 0;
   for (const auto& l : lines) bytes += l.size();
 
-  // Training leaves the word cache empty.
-  const BpeTokenizer& cold = tok;
+  // Fresh copies read from the file, so each starts with an empty word cache.
+  const std::string file = tok.to_json();
+  const BpeTokenizer cold = BpeTokenizer::from_json(file);
   start = Clock::now();
   std::size_t tokens = 0;
   std::vector<Ids> encoded;
@@ -587,8 +738,9 @@ TEST(BpeMulti30k, Trains8000TokensOnAllOfTrainAndEncodesItQuickly) {
   start = Clock::now();
   for (const auto& l : lines) cold.encode(l);
   const double warm_s = seconds_since(start);
+  const BpeTokenizer cold_batch = BpeTokenizer::from_json(file);
   start = Clock::now();
-  const auto batch = cold.encode_batch(lines);
+  const auto batch = cold_batch.encode_batch(lines);
   const double batch_s = seconds_since(start);
   EXPECT_EQ(batch, encoded);
   for (std::size_t i = 0; i < lines.size(); ++i) ASSERT_EQ(cold.decode(encoded[i]), lines[i]);
@@ -597,8 +749,7 @@ TEST(BpeMulti30k, Trains8000TokensOnAllOfTrainAndEncodesItQuickly) {
   std::printf(
       "Multi30k train.de + train.en (%zu sentences, %.2f MB): vocabulary 8000 trained in "
       "%.2f s; encoded in %.3f s (%.1f MB/s) with an empty word cache, %.3f s (%.1f MB/s) "
-      "with a full one, %.3f s by encode_batch (full cache) on %d threads; %.1f tokens per "
-      "sentence\n",
+      "with a full one, %.3f s by encode_batch on %d threads; %.1f tokens per sentence\n",
       lines.size(), mb, train_s, encode_s, mb / encode_s, warm_s, mb / warm_s, batch_s,
       num_threads(), double(tokens) / lines.size());
 }

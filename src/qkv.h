@@ -10,6 +10,7 @@
 #include "core/tensor.h"
 #include "core/threading.h"
 #include "core/view.h"
+#include "data/bpe.h"
 #include "io/atomic_file.h"
 #include "io/attention_plot.h"
 #include "io/checkpoint.h"

@@ -11,6 +11,7 @@
 #include "core/threading.h"
 #include "core/view.h"
 #include "data/batching.h"
+#include "data/bpe.h"
 #include "data/data_path.h"
 #include "data/parallel_text.h"
 #include "decode/options.h"

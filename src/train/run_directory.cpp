@@ -1,0 +1,33 @@
+#include "train/run_directory.h"
+
+#include "io/checkpoint.h"
+
+namespace qkv::train {
+
+RunPaths::RunPaths(const std::filesystem::path& d)
+    : dir(d),
+      config(d / "config.json"),
+      tokenizer(d / "tokenizer.json"),
+      model(d / "model.safetensors"),
+      checkpoint(d / "last.safetensors"),
+      metrics(d / "metrics.jsonl"),
+      loss_plot(d / "loss.png") {}
+
+TranslationModelFiles load_translation_model(const std::filesystem::path& dir) {
+  const RunPaths paths(dir);
+  check(std::filesystem::is_directory(dir), "model directory '", dir.string(), "' does not exist");
+  for (const auto& p : {paths.config, paths.tokenizer, paths.model})
+    check(std::filesystem::is_regular_file(p), "model directory '", dir.string(), "' has no ",
+          p.filename().string(), " (train one with qkv train --config FILE)");
+  TranslationModelFiles out{load_translation_config(paths.config.string()),
+                            data::BpeTokenizer::load(paths.tokenizer), nullptr};
+  const SafetensorsFile weights = load_checkpoint(paths.model);
+  out.model = std::make_unique<models::Seq2SeqTransformer>(
+      seq2seq_config(out.config, static_cast<std::int64_t>(out.tokenizer.vocab_size())));
+  const auto report = out.model->load_state_dict(weights.tensors, false);
+  check(report.ok(), paths.model.string(), " does not fit config.json: ", report.to_string());
+  out.model->eval();
+  return out;
+}
+
+}  // namespace qkv::train

@@ -1,0 +1,38 @@
+#pragma once
+// The directory a translation run writes and the inference commands read
+// (`qkv translate --model DIR`, `qkv eval`, `qkv attention`):
+//   config.json        the run's resolved configuration
+//   tokenizer.json     the joint BPE vocabulary
+//   model.safetensors  the weights of the best epoch (checksummed)
+//   last.safetensors   the latest checkpoint: weights, optimizer state, step,
+//                      data position and random-number state, for --resume
+//   metrics.jsonl      one JSON object per progress line and per epoch
+//   loss.png           the loss curves
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "data/bpe.h"
+#include "models/seq2seq.h"
+#include "train/translation_config.h"
+
+namespace qkv::train {
+
+struct RunPaths {
+  std::filesystem::path dir, config, tokenizer, model, checkpoint, metrics, loss_plot;
+  explicit RunPaths(const std::filesystem::path& dir);
+};
+
+// A trained translator, ready for inference (eval mode).
+struct TranslationModelFiles {
+  TranslationConfig config;
+  data::BpeTokenizer tokenizer;
+  std::unique_ptr<models::Seq2SeqTransformer> model;
+};
+
+// Loads config, tokenizer and model.safetensors from a run directory; throws
+// qkv::Error naming the file that is missing or damaged.
+TranslationModelFiles load_translation_model(const std::filesystem::path& dir);
+
+}  // namespace qkv::train

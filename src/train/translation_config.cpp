@@ -1,0 +1,135 @@
+#include "train/translation_config.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace qkv::train {
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TranslationData, dataset, source, target, train,
+                                                valid, test, train_limit, valid_limit, vocab_size)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TranslationModel, d_model, num_heads, num_kv_heads,
+                                                encoder_layers, decoder_layers, d_ff, dropout,
+                                                attention_dropout, activation, norm_first,
+                                                positions, shared_embeddings, tie_output, max_len)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TranslationTraining, epochs, max_steps, max_tokens,
+                                                optimizer, lr, beta1, beta2, eps, weight_decay,
+                                                schedule, warmup, label_smoothing, clip_norm, seed,
+                                                log_every, checkpoint_every, valid_bleu,
+                                                valid_batch)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TranslationConfig, task, data, model, training)
+
+namespace {
+
+// Every key of `given` must exist in `known` (the defaults, which list every
+// field), recursively.
+void check_keys(const nlohmann::json& given, const nlohmann::json& known, const std::string& path,
+                const std::string& where) {
+  if (!given.is_object()) return;
+  check(known.is_object(), where, ": ", path, " must be a value, not an object");
+  for (const auto& [key, value] : given.items()) {
+    const std::string at = path.empty() ? key : path + "." + key;
+    check(known.contains(key), where, ": unknown key '", at, "'");
+    check(!known[key].is_object() || value.is_object(), where, ": ", at, " must be an object");
+    check_keys(value, known[key], at, where);
+  }
+}
+
+template <class T>
+void require(bool ok, const std::string& where, const char* key, const T& value,
+             const char* expected) {
+  check(ok, where, ": ", key, " = ", value, " is invalid; expected ", expected);
+}
+
+void validate(const TranslationConfig& c, const std::string& where) {
+  require(c.task == "translation", where, "task", c.task, "\"translation\"");
+  const auto& d = c.data;
+  require(d.vocab_size >= 300, where, "data.vocab_size", d.vocab_size,
+          "at least 300 (256 bytes, 4 special tokens, some merges)");
+  require(d.train_limit >= 0, where, "data.train_limit", d.train_limit, ">= 0");
+  require(d.valid_limit >= 0, where, "data.valid_limit", d.valid_limit, ">= 0");
+  const auto& m = c.model;
+  require(m.d_model > 0 && m.num_heads > 0 && m.d_model % m.num_heads == 0, where,
+          "model.num_heads", m.num_heads, "a positive divisor of model.d_model");
+  require(m.activation == "relu" || m.activation == "gelu", where, "model.activation", m.activation,
+          "relu or gelu");
+  require(m.positions == "sinusoidal" || m.positions == "learned", where, "model.positions",
+          m.positions, "sinusoidal or learned");
+  require(m.dropout >= 0 && m.dropout < 1, where, "model.dropout", m.dropout, "in [0, 1)");
+  require(m.attention_dropout >= 0 && m.attention_dropout < 1, where, "model.attention_dropout",
+          m.attention_dropout, "in [0, 1)");
+  const auto& t = c.training;
+  require(t.epochs >= 1, where, "training.epochs", t.epochs, ">= 1");
+  require(t.max_tokens >= 16, where, "training.max_tokens", t.max_tokens, ">= 16");
+  require(t.optimizer == "adam" || t.optimizer == "adamw", where, "training.optimizer", t.optimizer,
+          "adam or adamw");
+  require(t.lr > 0, where, "training.lr", t.lr, "> 0");
+  require(t.schedule == "inverse_sqrt" || t.schedule == "cosine" || t.schedule == "constant", where,
+          "training.schedule", t.schedule, "inverse_sqrt, cosine or constant");
+  require(t.warmup >= 0, where, "training.warmup", t.warmup, ">= 0");
+  require(t.label_smoothing >= 0 && t.label_smoothing < 1, where, "training.label_smoothing",
+          t.label_smoothing, "in [0, 1)");
+  require(t.clip_norm >= 0, where, "training.clip_norm", t.clip_norm, ">= 0");
+  require(t.log_every >= 1, where, "training.log_every", t.log_every, ">= 1");
+  require(t.valid_batch >= 1, where, "training.valid_batch", t.valid_batch, ">= 1");
+}
+
+}  // namespace
+
+TranslationConfig parse_translation_config(const std::string& json_text, const std::string& where) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(json_text);
+  } catch (const nlohmann::json::parse_error& e) {
+    fail(where, ": not valid JSON (", e.what(), ")");
+  }
+  check(j.is_object(), where, ": expected a JSON object");
+  check_keys(j, nlohmann::json(TranslationConfig{}), "", where);
+  TranslationConfig c;
+  try {
+    c = j.get<TranslationConfig>();
+  } catch (const nlohmann::json::exception& e) {
+    fail(where, ": ", e.what());
+  }
+  validate(c, where);
+  return c;
+}
+
+TranslationConfig load_translation_config(const std::string& path) {
+  std::ifstream in(path);
+  check(in.good(), "cannot open config '", path, "'");
+  std::stringstream s;
+  s << in.rdbuf();
+  return parse_translation_config(s.str(), path);
+}
+
+std::string to_json_text(const TranslationConfig& config) {
+  return nlohmann::json(config).dump(2) + "\n";
+}
+
+models::Seq2SeqConfig seq2seq_config(const TranslationConfig& c, std::int64_t vocab_size) {
+  const auto& m = c.model;
+  return {.src_vocab = vocab_size,
+          .tgt_vocab = vocab_size,
+          .d_model = m.d_model,
+          .num_heads = m.num_heads,
+          .num_kv_heads = m.num_kv_heads,
+          .encoder_layers = m.encoder_layers,
+          .decoder_layers = m.decoder_layers,
+          .d_ff = m.d_ff,
+          .dropout = m.dropout,
+          .attention_dropout = m.attention_dropout,
+          .activation = m.activation == "gelu" ? nn::Activation::gelu : nn::Activation::relu,
+          .norm_first = m.norm_first,
+          .final_norm = true,
+          .positions = m.positions == "learned" ? models::PositionKind::learned
+                                                : models::PositionKind::sinusoidal,
+          .shared_embeddings = m.shared_embeddings,
+          .tie_output = m.tie_output,
+          .max_len = m.max_len,
+          .pad_id = 0};
+}
+
+}  // namespace qkv::train

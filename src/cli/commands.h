@@ -7,9 +7,13 @@
 
 namespace qkv::cli {
 
+void add_attention_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 void add_kernel_regression_command(CLI::App& app);
 void add_self_attention_command(CLI::App& app);
+void add_train_command(CLI::App& app);
+void add_translate_command(CLI::App& app);
 
 }  // namespace qkv::cli

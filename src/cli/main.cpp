@@ -10,10 +10,14 @@ int main(int argc, char** argv) {
   CLI::App app{"qkv: Transformer models and attention, trained and run on the CPU"};
   app.set_version_flag("--version", std::string("qkv ") + QKV_VERSION);
   app.require_subcommand(1);
+  qkv::cli::add_attention_command(app);
   qkv::cli::add_demo_command(app);
+  qkv::cli::add_eval_command(app);
   qkv::cli::add_info_command(app);
   qkv::cli::add_kernel_regression_command(app);
   qkv::cli::add_self_attention_command(app);
+  qkv::cli::add_train_command(app);
+  qkv::cli::add_translate_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -56,11 +56,19 @@ std::uint32_t drop_bits(std::uint64_t counter, std::uint64_t seed, std::int64_t 
   return mask_bits(mask_and(drop, tail_mask(count)));
 }
 
+// Whole blocks load and store under kFull, as the row kernels' full vectors
+// do: masked moves, issued for every block, made AVX2 dropout three times
+// slower on Zen 3.
 inline void apply_block(const float* x, float scale, std::uint32_t keep, std::int64_t count,
                         float* y) {
   using namespace simd;
-  const Mask lanes = tail_mask(count);
-  store(y, lanes, maskz_mul(mask_from_bits(keep), load(x, lanes), set1(scale)));
+  const auto apply = [&](auto lanes) {
+    store(y, lanes, maskz_mul(mask_from_bits(keep), load(x, lanes), set1(scale)));
+  };
+  if (count == kBlock)
+    apply(kFull);
+  else
+    apply(tail_mask(count));
 }
 #else
 std::uint32_t drop_bits(std::uint64_t counter, std::uint64_t seed, std::int64_t count,

@@ -1,11 +1,11 @@
 #!/usr/bin/python3
 """qkv next to PyTorch on the same machine, in the same run, with the same threads.
 
-Runs qkv's Google Benchmark binary (softmax, layer norm and cross-entropy ops,
-forward and forward + backward, and the GEMM benchmarks), times the same
-operations in PyTorch, and prints one table: median time of each, and the ratio
-PyTorch time / qkv time (above 1: qkv is faster). A second table compares
-qkv's GEMM kernel with the BLAS library it calls.
+Runs qkv's Google Benchmark binary (softmax, log-softmax, layer norm and
+cross-entropy ops, forward and forward + backward, and the GEMM benchmarks),
+times the same operations in PyTorch, and prints one table: median time of
+each, and the ratio PyTorch time / qkv time (above 1: qkv is faster). A second
+table compares qkv's GEMM kernel with the BLAS library it calls.
 
     /usr/bin/python3 bench/compare_pytorch.py --build build [--markdown out.md]
 """
@@ -23,6 +23,9 @@ ROW_OPS = [
     ("BM_Softmax", "softmax forward", [(8192, 1024), (64 * 256, 8000)], "softmax"),
     ("BM_SoftmaxForwardBackward", "softmax forward+backward", [(8192, 1024), (64 * 256, 8000)],
      "softmax_fb"),
+    ("BM_LogSoftmax", "log_softmax forward", [(8192, 1024), (64 * 256, 8000)], "log_softmax"),
+    ("BM_LogSoftmaxForwardBackward", "log_softmax forward+backward",
+     [(8192, 1024), (64 * 256, 8000)], "log_softmax_fb"),
     ("BM_LayerNorm", "layer_norm forward", [(8192, 1024), (64 * 256, 8000), (64 * 256, 512)],
      "layer_norm"),
     ("BM_LayerNormForwardBackward", "layer_norm forward+backward",
@@ -105,6 +108,16 @@ def run_torch(args):
 
                 def fn():
                     torch.softmax(x, -1).backward(dy)
+                    x.grad = None
+            elif kind == "log_softmax":
+                def fn():
+                    torch.log_softmax(x, -1)
+            elif kind == "log_softmax_fb":
+                x.requires_grad_(True)
+                dy = torch.randn(rows, cols, generator=gen)
+
+                def fn():
+                    torch.log_softmax(x, -1).backward(dy)
                     x.grad = None
             elif kind == "layer_norm":
                 w, b = torch.ones(cols), torch.zeros(cols)

@@ -1,9 +1,9 @@
-// Row kernels (softmax, layer norm, cross-entropy) through the differentiable
-// ops, forward alone and forward + backward through the autograd engine, at
-// the sizes of a Transformer's attention scores ([B h T, T]), activations
-// ([B T, d]) and output logits ([B T, V]). The GB/s counter counts the bytes
-// the operation must move at least (each input read once, each output written
-// once), so it compares directly with the machine's memory bandwidth.
+// Row kernels (softmax, log-softmax, layer norm, cross-entropy) through the
+// differentiable ops, forward alone and forward + backward through the autograd
+// engine, at the sizes of a Transformer's attention scores ([B h T, T]),
+// activations ([B T, d]) and output logits ([B T, V]). The GB/s counter counts
+// the bytes the operation must move at least (each input read once, each output
+// written once), so it compares directly with the machine's memory bandwidth.
 // bench/compare_pytorch.py runs these next to PyTorch.
 
 #include <benchmark/benchmark.h>
@@ -72,6 +72,17 @@ void BM_SoftmaxForwardBackward(benchmark::State& state) {
   forward_backward(state, [](const Tensor& x) { return softmax(x); });
 }
 
+void BM_LogSoftmax(benchmark::State& state) {
+  const std::int64_t rows = state.range(0), cols = state.range(1);
+  const Tensor& x = cached("x", rows, cols, DType::f32);
+  for (auto _ : state) benchmark::DoNotOptimize(log_softmax(x));
+  set_bytes(state, 2.0 * 4 * rows * cols);
+}
+
+void BM_LogSoftmaxForwardBackward(benchmark::State& state) {
+  forward_backward(state, [](const Tensor& x) { return log_softmax(x); });
+}
+
 void BM_LayerNorm(benchmark::State& state) {
   const std::int64_t rows = state.range(0), d = state.range(1);
   const Tensor& x = cached("x", rows, d, DType::f32);
@@ -112,6 +123,8 @@ void BM_CrossEntropyForwardBackward(benchmark::State& state) {
       ->Unit(benchmark::kMillisecond)
 QKV_ROWS_BENCH(BM_Softmax);
 QKV_ROWS_BENCH(BM_SoftmaxForwardBackward);
+QKV_ROWS_BENCH(BM_LogSoftmax);
+QKV_ROWS_BENCH(BM_LogSoftmaxForwardBackward);
 QKV_ROWS_BENCH(BM_LayerNorm)->Args({64 * 256, 512});
 QKV_ROWS_BENCH(BM_LayerNormForwardBackward)->Args({64 * 256, 512});
 QKV_ROWS_BENCH(BM_CrossEntropyForwardBackward);

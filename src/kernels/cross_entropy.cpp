@@ -18,7 +18,8 @@ struct RowStats {
   double lse, total;
 };
 
-// Portable rows: double everywhere, float without AVX-512, with sums in double.
+// Portable rows: double everywhere, float without a vector backend (simd_vec.h),
+// with sums in double.
 template <class T>
 T exp_of(T x) {
   if constexpr (std::is_same_v<T, float>)
@@ -45,29 +46,29 @@ void row_gradient(std::int64_t c, const T* x, T lse, T g, T uniform, T* dx) {
   for (std::int64_t j = 0; j < c; ++j) dx[j] = g * (exp_of(x[j] - lse) - uniform);
 }
 
-#ifdef __AVX512F__
+#ifdef QKV_SIMD_VEC
 // Two passes over a row that stays in cache: max and sum, then sum of exp.
 template <>
 RowStats row_stats<float>(std::int64_t c, const float* x) {
   using namespace simd;
-  const __m512 neg_inf = _mm512_set1_ps(-__builtin_inff());
-  __m512 m = neg_inf, t = _mm512_setzero_ps();
-  for_each_vector(c, [&](std::int64_t j, __mmask16 k) {
-    m = _mm512_max_ps(m, _mm512_mask_loadu_ps(neg_inf, k, x + j));
-    t = _mm512_add_ps(t, load(x + j, k));
+  const Vec neg_inf = set1(-__builtin_inff());
+  Vec m = neg_inf, t = zero();
+  for_each_vector(c, [&](std::int64_t j, auto k) {
+    m = max(m, load(x + j, k, neg_inf));
+    t = add(t, load(x + j, k));
   });
-  const float max = _mm512_reduce_max_ps(m);
-  return {double(max) + std::log(double(row_sum_exp(c, x, max))), double(_mm512_reduce_add_ps(t))};
+  const float max = reduce_max(m);
+  return {double(max) + std::log(double(row_sum_exp(c, x, max))), double(reduce_add(t))};
 }
 
 template <>
 void row_gradient<float>(std::int64_t c, const float* x, float lse, float g, float uniform,
                          float* dx) {
   using namespace simd;
-  const __m512 vl = _mm512_set1_ps(lse), vg = _mm512_set1_ps(g), vu = _mm512_set1_ps(uniform);
-  for_each_vector(c, [&](std::int64_t j, __mmask16 k) {
-    const __m512 p = exp(_mm512_sub_ps(load(x + j, k), vl));
-    store(dx + j, k, _mm512_mul_ps(vg, _mm512_sub_ps(p, vu)));
+  const Vec vl = set1(lse), vg = set1(g), vu = set1(uniform);
+  for_each_vector(c, [&](std::int64_t j, auto k) {
+    const Vec p = exp(sub(load(x + j, k), vl));
+    store(dx + j, k, mul(vg, sub(p, vu)));
   });
 }
 #endif

@@ -19,7 +19,8 @@ struct Moments {
   T mean, rstd;
 };
 
-// Portable rows: double everywhere, float without AVX-512, with sums in double.
+// Portable rows: double everywhere, float without a vector backend (simd_vec.h),
+// with sums in double.
 // Two passes (mean, then the squared deviations) over a row that stays in cache.
 template <class T>
 Moments<T> row_moments(std::int64_t d, const T* x, T eps) {
@@ -56,18 +57,18 @@ void backward_row(std::int64_t d, const T* x, const T* w, Moments<T> m, const T*
   }
 }
 
-#ifdef __AVX512F__
+#ifdef QKV_SIMD_VEC
 template <>
 Moments<float> row_moments<float>(std::int64_t d, const float* x, float eps) {
   using namespace simd;
   const float mean = row_sum(d, x) / float(d);
-  const __m512 vm = _mm512_set1_ps(mean);
-  __m512 sq = _mm512_setzero_ps();
-  for_each_vector(d, [&](std::int64_t j, __mmask16 k) {
-    const __m512 diff = _mm512_maskz_sub_ps(k, load(x + j, k), vm);
-    sq = _mm512_fmadd_ps(diff, diff, sq);
+  const Vec vm = set1(mean);
+  Vec sq = zero();
+  for_each_vector(d, [&](std::int64_t j, auto k) {
+    const Vec diff = maskz_sub(k, load(x + j, k), vm);
+    sq = fmadd(diff, diff, sq);
   });
-  return {mean, 1.0f / std::sqrt(_mm512_reduce_add_ps(sq) / float(d) + eps)};
+  return {mean, 1.0f / std::sqrt(reduce_add(sq) / float(d) + eps)};
 }
 
 template <>
@@ -76,11 +77,11 @@ void normalize_row<float>(std::int64_t d, const float* x, const float* w, const 
   using namespace simd;
   // (x - mean) rstd, not x rstd - mean rstd: with a small variance rstd is
   // large and the rounding of mean rstd would dominate.
-  const __m512 vm = _mm512_set1_ps(m.mean), vr = _mm512_set1_ps(m.rstd);
-  for_each_vector(d, [&](std::int64_t j, __mmask16 k) {
-    __m512 v = _mm512_mul_ps(_mm512_sub_ps(load(x + j, k), vm), vr);
-    if (w) v = _mm512_mul_ps(v, load(w + j, k));
-    if (b) v = _mm512_add_ps(v, load(b + j, k));
+  const Vec vm = set1(m.mean), vr = set1(m.rstd);
+  for_each_vector(d, [&](std::int64_t j, auto k) {
+    Vec v = mul(sub(load(x + j, k), vm), vr);
+    if (w) v = mul(v, load(w + j, k));
+    if (b) v = add(v, load(b + j, k));
     store(y + j, k, v);
   });
 }
@@ -89,23 +90,23 @@ template <>
 void backward_row<float>(std::int64_t d, const float* x, const float* w, Moments<float> m,
                          const float* dy, float* dx, float* dw, float* db) {
   using namespace simd;
-  const __m512 vm = _mm512_set1_ps(m.mean), vr = _mm512_set1_ps(m.rstd);
-  __m512 sum_g = _mm512_setzero_ps(), sum_gx = _mm512_setzero_ps();
+  const Vec vm = set1(m.mean), vr = set1(m.rstd);
+  Vec sum_g = zero(), sum_gx = zero();
   // Lanes past the row's end load dy = 0, so they add nothing.
-  for_each_vector(d, [&](std::int64_t j, __mmask16 k) {
-    const __m512 xhat = _mm512_mul_ps(_mm512_sub_ps(load(x + j, k), vm), vr), g0 = load(dy + j, k);
-    const __m512 g = w ? _mm512_mul_ps(g0, load(w + j, k)) : g0;
-    sum_g = _mm512_add_ps(sum_g, g);
-    sum_gx = _mm512_fmadd_ps(g, xhat, sum_gx);
-    if (dw) store(dw + j, k, _mm512_fmadd_ps(g0, xhat, load(dw + j, k)));
-    if (db) store(db + j, k, _mm512_add_ps(load(db + j, k), g0));
+  for_each_vector(d, [&](std::int64_t j, auto k) {
+    const Vec xhat = mul(sub(load(x + j, k), vm), vr), g0 = load(dy + j, k);
+    const Vec g = w ? mul(g0, load(w + j, k)) : g0;
+    sum_g = add(sum_g, g);
+    sum_gx = fmadd(g, xhat, sum_gx);
+    if (dw) store(dw + j, k, fmadd(g0, xhat, load(dw + j, k)));
+    if (db) store(db + j, k, add(load(db + j, k), g0));
   });
-  const __m512 c1 = _mm512_set1_ps(_mm512_reduce_add_ps(sum_g) / float(d));
-  const __m512 c2 = _mm512_set1_ps(_mm512_reduce_add_ps(sum_gx) / float(d));
-  for_each_vector(d, [&](std::int64_t j, __mmask16 k) {
-    const __m512 xhat = _mm512_mul_ps(_mm512_sub_ps(load(x + j, k), vm), vr), g0 = load(dy + j, k);
-    const __m512 g = w ? _mm512_mul_ps(g0, load(w + j, k)) : g0;
-    store(dx + j, k, _mm512_mul_ps(vr, _mm512_fnmadd_ps(xhat, c2, _mm512_sub_ps(g, c1))));
+  const Vec c1 = set1(reduce_add(sum_g) / float(d));
+  const Vec c2 = set1(reduce_add(sum_gx) / float(d));
+  for_each_vector(d, [&](std::int64_t j, auto k) {
+    const Vec xhat = mul(sub(load(x + j, k), vm), vr), g0 = load(dy + j, k);
+    const Vec g = w ? mul(g0, load(w + j, k)) : g0;
+    store(dx + j, k, mul(vr, fnmadd(xhat, c2, sub(g, c1))));
   });
 }
 #endif

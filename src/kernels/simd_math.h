@@ -1,24 +1,15 @@
 #pragma once
-// exp for the row kernels (softmax, log-softmax, cross-entropy): 16 floats at a
-// time with AVX-512, one float at a time elsewhere, by the same method so both
-// paths round alike. The method is Cephes' expf (S. Moshier): n = round(x /
-// ln 2), r = x - n ln 2 in two parts (exact high part, small low part), e^r by a
-// degree-5 polynomial on [-ln2/2, ln2/2], times 2^n. Relative error about 1e-7.
-// Inputs below -104 give 0 (e^-104 is below the smallest float), above 89 give
-// +inf, and NaN gives NaN.
+// exp for the row kernels (softmax, log-softmax, cross-entropy): a vector of
+// floats at a time where simd_vec.h has a backend, one float at a time
+// elsewhere, by the same method so both paths round alike. The method is
+// Cephes' expf (S. Moshier): n = round(x / ln 2), r = x - n ln 2 in two parts
+// (exact high part, small low part), e^r by a degree-5 polynomial on
+// [-ln2/2, ln2/2], times 2^n. Relative error about 1e-7. Inputs below -104 give
+// 0 (e^-104 is below the smallest float), above 89 give +inf, and NaN gives NaN.
 
 #include <cmath>
-#include <cstdint>
 
-#ifdef __AVX512F__
-// GCC 12's AVX-512 intrinsics start from _mm512_undefined_ps(), which trips a
-// false -W(maybe-)uninitialized once inlined into OpenMP regions (GCC PR 105593).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#endif
+#include "kernels/simd_vec.h"
 
 namespace qkv::kernels::simd {
 
@@ -55,30 +46,24 @@ inline float exp(float x) {
   return std::ldexp(p, static_cast<int>(n));
 }
 
-#ifdef __AVX512F__
-inline __m512 exp(__m512 x) {
+#ifdef QKV_SIMD_VEC
+inline Vec exp(Vec x) {
   using namespace exp_constants;
   // max/min return their second operand when either is NaN, so NaN passes through.
-  x = _mm512_min_ps(_mm512_set1_ps(kHi), _mm512_max_ps(_mm512_set1_ps(kLo), x));
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(kLog2e)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2Hi), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2Lo), r);
-  __m512 p = _mm512_set1_ps(kP5);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kP4));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kP3));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kP2));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kP1));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kP0));
-  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-  // scalef multiplies by 2^n without forming 2^n, so it overflows to inf and
-  // underflows through the denormals to 0 exactly as the product would.
-  return _mm512_scalef_ps(p, n);
-}
-
-// The lanes [0, n) of a 16-float vector, for the tail of a row (n < 16).
-inline __mmask16 tail_mask(std::int64_t n) {
-  return static_cast<__mmask16>((1u << static_cast<unsigned>(n)) - 1u);
+  x = min(set1(kHi), max(set1(kLo), x));
+  const Vec n = round(mul(x, set1(kLog2e)));
+  Vec r = fnmadd(n, set1(kLn2Hi), x);
+  r = fnmadd(n, set1(kLn2Lo), r);
+  Vec p = set1(kP5);
+  p = fmadd(p, r, set1(kP4));
+  p = fmadd(p, r, set1(kP3));
+  p = fmadd(p, r, set1(kP2));
+  p = fmadd(p, r, set1(kP1));
+  p = fmadd(p, r, set1(kP0));
+  p = fmadd(p, mul(r, r), add(r, set1(1.0f)));
+  // Multiplying by 2^n without forming 2^n overflows to inf and underflows
+  // through the denormals to 0 exactly as the product would.
+  return mul_pow2(p, n);
 }
 #endif
 

@@ -13,9 +13,9 @@ namespace qkv::kernels {
 
 namespace {
 
-// Portable rows: double everywhere, float without AVX-512. float uses the same
-// exp as the vector path; sums run in double, since one scalar accumulator
-// rounds more than the vector path's sixteen.
+// Portable rows: double everywhere, float without a vector backend
+// (simd_vec.h). float uses the same exp as the vector path; sums run in double,
+// since one scalar accumulator rounds more than the vector path's lanes.
 template <class T>
 T exp_of(T x) {
   if constexpr (std::is_same_v<T, float>)
@@ -65,34 +65,32 @@ void log_softmax_backward_row(std::int64_t n, const T* y, const T* dy, T* dx) {
   for (std::int64_t j = 0; j < n; ++j) dx[j] = dy[j] - exp_of(y[j]) * sum;
 }
 
-#ifdef __AVX512F__
+#ifdef QKV_SIMD_VEC
 // Three passes over a row that stays in cache: max, exp and sum (storing exp
 // into y), scale.
 template <>
 void softmax_row<float>(std::int64_t n, const float* x, float* y) {
   using namespace simd;
-  const __m512 m = _mm512_set1_ps(row_max(n, x));
-  __m512 s = _mm512_setzero_ps();
-  for_each_vector(n, [&](std::int64_t j, __mmask16 k) {
-    const __m512 e = exp(_mm512_sub_ps(load(x + j, k), m));
+  const Vec m = set1(row_max(n, x));
+  Vec s = zero();
+  for_each_vector(n, [&](std::int64_t j, auto k) {
+    const Vec e = exp(sub(load(x + j, k), m));
     store(y + j, k, e);
-    s = _mm512_mask_add_ps(s, k, s, e);
+    s = mask_add(s, k, s, e);
   });
-  const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(s));
-  for_each_vector(
-      n, [&](std::int64_t j, __mmask16 k) { store(y + j, k, _mm512_mul_ps(load(y + j, k), inv)); });
+  const Vec inv = set1(1.0f / reduce_add(s));
+  for_each_vector(n, [&](std::int64_t j, auto k) { store(y + j, k, mul(load(y + j, k), inv)); });
 }
 
 template <>
 void softmax_backward_row<float>(std::int64_t n, const float* y, const float* dy, float* dx) {
   using namespace simd;
-  __m512 acc = _mm512_setzero_ps();
-  for_each_vector(n, [&](std::int64_t j, __mmask16 k) {
-    acc = _mm512_fmadd_ps(load(dy + j, k), load(y + j, k), acc);
-  });
-  const __m512 dot = _mm512_set1_ps(_mm512_reduce_add_ps(acc));
-  for_each_vector(n, [&](std::int64_t j, __mmask16 k) {
-    store(dx + j, k, _mm512_mul_ps(load(y + j, k), _mm512_sub_ps(load(dy + j, k), dot)));
+  Vec acc = zero();
+  for_each_vector(
+      n, [&](std::int64_t j, auto k) { acc = fmadd(load(dy + j, k), load(y + j, k), acc); });
+  const Vec dot = set1(reduce_add(acc));
+  for_each_vector(n, [&](std::int64_t j, auto k) {
+    store(dx + j, k, mul(load(y + j, k), sub(load(dy + j, k), dot)));
   });
 }
 
@@ -100,18 +98,16 @@ template <>
 void log_softmax_row<float>(std::int64_t n, const float* x, float* y) {
   using namespace simd;
   const float m = row_max(n, x);
-  const __m512 shift = _mm512_set1_ps(m + std::log(row_sum_exp(n, x, m)));
-  for_each_vector(n, [&](std::int64_t j, __mmask16 k) {
-    store(y + j, k, _mm512_sub_ps(load(x + j, k), shift));
-  });
+  const Vec shift = set1(m + std::log(row_sum_exp(n, x, m)));
+  for_each_vector(n, [&](std::int64_t j, auto k) { store(y + j, k, sub(load(x + j, k), shift)); });
 }
 
 template <>
 void log_softmax_backward_row<float>(std::int64_t n, const float* y, const float* dy, float* dx) {
   using namespace simd;
-  const __m512 sum = _mm512_set1_ps(row_sum(n, dy));
-  for_each_vector(n, [&](std::int64_t j, __mmask16 k) {
-    store(dx + j, k, _mm512_fnmadd_ps(exp(load(y + j, k)), sum, load(dy + j, k)));
+  const Vec sum = set1(row_sum(n, dy));
+  for_each_vector(n, [&](std::int64_t j, auto k) {
+    store(dx + j, k, fnmadd(exp(load(y + j, k)), sum, load(dy + j, k)));
   });
 }
 #endif

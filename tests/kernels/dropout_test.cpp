@@ -13,7 +13,7 @@ using testing::random_floats;
 // The vector Philox must give exactly the scalar one's mask, including blocks
 // whose counters carry into the high word (offset near 2^32).
 TEST(DropoutKernel, MatchesReferenceExactly) {
-  for (std::int64_t n : {1, 7, 16, 63, 65, 1000, 100003})
+  for (std::int64_t n : {1, 7, 8, 9, 16, 17, 63, 65, 1000, 100003})
     for (std::uint64_t offset : {std::uint64_t(0), std::uint64_t(5), std::uint64_t(0xFFFFFFF9u),
                                  std::uint64_t(0x1234567800000000ull)})
       for (double p : {0.1, 0.5, 0.9}) {

@@ -10,9 +10,10 @@
 
 namespace qkv::testing {
 
-// Row widths and row counts: 1, a vector and a bit, just below and above four
-// vectors, and a long row; none but 16 a multiple of the 16-float vector.
-inline const std::vector<std::int64_t> kWidths{1, 7, 16, 63, 65, 1000};
+// Row widths and row counts: 1; a tail alone, one vector and one and two
+// vectors with tails, for vectors of 8 (AVX2) and of 16 (AVX-512) floats; just
+// below and above four vectors of 16; and a long row (whole vectors of 8).
+inline const std::vector<std::int64_t> kWidths{1, 7, 8, 9, 16, 17, 31, 33, 63, 65, 1000};
 inline const std::vector<std::int64_t> kRowCounts{1, 7, 63, 65, 1000};
 
 // Every |got - want| <= atol + rtol * |want|; NaN must meet NaN.

@@ -18,6 +18,8 @@ import subprocess
 import sys
 import time
 
+import torch_setup
+
 # (qkv benchmark, operation as printed, [(rows, cols)], kind of PyTorch call)
 ROW_OPS = [
     ("BM_Softmax", "softmax forward", [(8192, 1024), (64 * 256, 8000)], "softmax"),
@@ -88,12 +90,9 @@ def torch_median_ms(fn, repetitions, min_time):
 
 
 def run_torch(args):
-    # Debian's OpenBLAS reads its core type once, when torch loads it.
-    os.environ["OPENBLAS_CORETYPE"] = "SkylakeX"
-    import torch
+    torch = torch_setup.import_torch(args.build, args.threads)
     import torch.nn.functional as F
 
-    torch.set_num_threads(args.threads)
     gen = torch.Generator().manual_seed(0)
     results = {}
     for _, name, sizes, kind in ROW_OPS:

@@ -42,6 +42,8 @@ Library load() {
   lib.path = path;
   lib.sgemm = symbol<SgemmFn>(handle, "cblas_sgemm", path);
   lib.dgemm = symbol<DgemmFn>(handle, "cblas_dgemm", path);
+  lib.sgemv = symbol<SgemvFn>(handle, "cblas_sgemv", path);
+  lib.dgemv = symbol<DgemvFn>(handle, "cblas_dgemv", path);
   if (void* p = dlsym(handle, "openblas_get_corename"))
     lib.core_name = reinterpret_cast<char* (*)()>(p)();
   if (void* p = dlsym(handle, "openblas_get_config"))

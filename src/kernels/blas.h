@@ -18,10 +18,16 @@ using SgemmFn = void (*)(int, int, int, int, int, int, float, const float*, int,
                          float, float*, int);
 using DgemmFn = void (*)(int, int, int, int, int, int, double, const double*, int, const double*,
                          int, double, double*, int);
+using SgemvFn = void (*)(int, int, int, int, float, const float*, int, const float*, int, float,
+                         float*, int);
+using DgemvFn = void (*)(int, int, int, int, double, const double*, int, const double*, int,
+                         double, double*, int);
 
 struct Library {
   SgemmFn sgemm;
   DgemmFn dgemm;
+  SgemvFn sgemv;
+  DgemvFn dgemv;
   std::string path;
   std::string core_name;  // OpenBLAS's kernel set, e.g. "SkylakeX"
   std::string config;     // OpenBLAS's build description

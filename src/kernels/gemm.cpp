@@ -10,8 +10,39 @@ namespace qkv::kernels {
 
 namespace {
 
+// y = alpha op(M) x + beta y through BLAS's matrix-vector product.
+template <class T>
+void blas_gemv(bool trans, std::int64_t rows, std::int64_t cols, T alpha, const T* m,
+               std::int64_t ld, const T* x, std::int64_t incx, T beta, T* y, std::int64_t incy) {
+  const auto& lib = blas::library();
+  const int t = trans ? blas::kTrans : blas::kNoTrans;
+  const int r = static_cast<int>(rows), c = static_cast<int>(cols);
+  const int l = static_cast<int>(std::max<std::int64_t>(ld, 1));
+  if constexpr (std::is_same_v<T, float>)
+    lib.sgemv(blas::kRowMajor, t, r, c, alpha, m, l, x, static_cast<int>(incx), beta, y,
+              static_cast<int>(incy));
+  else
+    lib.dgemv(blas::kRowMajor, t, r, c, alpha, m, l, x, static_cast<int>(incx), beta, y,
+              static_cast<int>(incy));
+}
+
 template <class T>
 void blas_gemm(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T* c) {
+  // One row or one column of C is a matrix-vector product. OpenBLAS's sgemm
+  // would first pack the whole other matrix, which for a decoding step's
+  // [1, d] x [d, V] output projection costs more than the product itself.
+  if (s.k > 0 && s.m == 1) {
+    // c[j] = sum_p a[p] op(B)[p, j]: with B stored [n, k] that is B a, else B^T a.
+    blas_gemv(!s.trans_b, s.trans_b ? s.n : s.k, s.trans_b ? s.k : s.n, alpha, b, s.ldb, a,
+              s.trans_a ? s.lda : 1, beta, c, 1);
+    return;
+  }
+  if (s.k > 0 && s.n == 1) {
+    // c[i] = sum_p op(A)[i, p] b[p]: with A stored [m, k] that is A b, else A^T b.
+    blas_gemv(s.trans_a, s.trans_a ? s.k : s.m, s.trans_a ? s.m : s.k, alpha, a, s.lda, b,
+              s.trans_b ? 1 : s.ldb, beta, c, s.ldc);
+    return;
+  }
   const auto& lib = blas::library();
   // BLAS requires leading dimensions >= 1 even for empty matrices.
   const int lda = static_cast<int>(std::max<std::int64_t>(s.lda, 1));

@@ -8,7 +8,8 @@ namespace qkv {
 
 class Storage {
  public:
-  // 64-byte aligned (2 MiB and huge-page backed from 8 MiB up), uninitialised.
+  // 64-byte aligned (2 MiB and huge-page backed from 8 MiB up), uninitialised;
+  // large buffers come from and go back to core/block_cache.h.
   explicit Storage(std::size_t nbytes);
   ~Storage();
   Storage(const Storage&) = delete;
@@ -20,6 +21,7 @@ class Storage {
  private:
   void* data_ = nullptr;
   std::size_t nbytes_ = 0;
+  std::size_t capacity_ = 0;
 };
 
 }  // namespace qkv

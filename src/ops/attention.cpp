@@ -8,6 +8,7 @@
 #include "core/creation.h"
 #include "core/view.h"
 #include "kernels/attention.h"
+#include "kernels/attention_rows.h"
 #include "kernels/softmax.h"
 #include "ops/arith.h"
 #include "ops/attention_mask.h"
@@ -119,7 +120,12 @@ AttentionOutput attend(const kernels::AttentionDims& d, const Tensor& q_in, cons
   Tensor lse = Tensor::empty({d.batch, d.heads, d.q_len}, q.dtype());
   const kernels::AttentionMask<T>& m = s->mask->get();
   const T scale = s->scale;
-  if (opt.kernel == AttentionKernel::fused)
+  // A few queries per head (incremental decoding) go row by row; the tiled
+  // kernel would fill a whole block of query lanes for each.
+  if (opt.kernel == AttentionKernel::fused && d.q_len <= kernels::kRowwiseMaxQueries)
+    kernels::attention_forward_rows<T>(d, scale, m, s->dropout, q.data<T>(), k.data<T>(),
+                                       v.data<T>(), o.data<T>(), lse.data<T>());
+  else if (opt.kernel == AttentionKernel::fused)
     kernels::attention_forward<T>(d, scale, m, s->dropout, q.data<T>(), k.data<T>(), v.data<T>(),
                                   o.data<T>(), lse.data<T>());
   else

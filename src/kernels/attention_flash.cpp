@@ -137,54 +137,52 @@ void mask_tile(const Problem<T>& p, std::int64_t b, std::int64_t head, std::int6
 constexpr std::int64_t kBitWords = (std::max(kBc, kBcBackward) + 63) / 64;
 using DropoutBits = std::array<std::uint64_t, kBitWords * kBr>;
 
-#if defined(__AVX512F__) && defined(__BMI2__)
-// The high halves of the 32 x 32-bit products a * m, lane by lane.
-inline __m512i mulhi_epu32(__m512i a, __m512i m) {
-  const __m512i even = _mm512_srli_epi64(_mm512_mul_epu32(a, m), 32);
-  const __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), m);
-  return _mm512_mask_blend_epi32(0xAAAA, even, odd);
-}
+#if defined(QKV_SIMD_VEC) && defined(__BMI2__)
+// The survival bits one vector Philox call gives: four words per counter.
+constexpr std::int64_t kWordsPerCall = 4 * simd::kLanes;
 
-// Philox4x32-10 (core/philox.h) at the 16 counters [counter, counter + 16) at
-// once; returns the survival bits of their 64 words, bit 4 t + r for word r of
-// counter + t.
-inline std::uint64_t survivors16(const AttentionDropout& dr, std::uint32_t threshold,
-                                 std::uint64_t counter) {
-  const __m512i first = _mm512_set1_epi32(static_cast<int>(counter));
-  const __m512i lo = _mm512_add_epi32(
-      first, _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
-  const __m512i hi = _mm512_set1_epi32(static_cast<int>(counter >> 32));
-  __m512i c0 = lo, c2 = _mm512_setzero_si512(), c3 = _mm512_setzero_si512();
-  __m512i c1 = _mm512_mask_add_epi32(hi, _mm512_cmplt_epu32_mask(lo, first), hi,
-                                     _mm512_set1_epi32(1));  // carry into the high word
-  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(0xD2511F53u));
-  const __m512i m1 = _mm512_set1_epi32(static_cast<int>(0xCD9E8D57u));
+// Philox4x32-10 (core/philox.h) at the kLanes counters [counter, counter +
+// kLanes) at once; returns the survival bits of their 4 kLanes words, bit 4 t + r
+// for word r of counter + t.
+inline std::uint64_t survivors_at(const AttentionDropout& dr, std::uint32_t threshold,
+                                  std::uint64_t counter) {
+  using namespace simd;
+  const VecU32 first = set1_u32(static_cast<std::uint32_t>(counter));
+  const VecU32 lo = add_u32(first, lane_index());
+  const VecU32 hi = set1_u32(static_cast<std::uint32_t>(counter >> 32));
+  VecU32 c0 = lo, c2 = set1_u32(0), c3 = set1_u32(0);
+  // The carry into the high word where the low word wraps.
+  VecU32 c1 = mask_add_u32(hi, less_than_u32(lo, first), hi, set1_u32(1));
   std::uint32_t k0 = static_cast<std::uint32_t>(dr.seed),
                 k1 = static_cast<std::uint32_t>(dr.seed >> 32);
   for (int round = 0; round < 10; ++round) {
-    const __m512i lo0 = _mm512_mullo_epi32(c0, m0), hi0 = mulhi_epu32(c0, m0);
-    const __m512i lo1 = _mm512_mullo_epi32(c2, m1), hi1 = mulhi_epu32(c2, m1);
-    c0 = _mm512_xor_si512(_mm512_xor_si512(hi1, c1), _mm512_set1_epi32(static_cast<int>(k0)));
+    const VecU32 lo0 = mullo_u32(c0, 0xD2511F53u), hi0 = mulhi_u32(c0, 0xD2511F53u);
+    const VecU32 lo1 = mullo_u32(c2, 0xCD9E8D57u), hi1 = mulhi_u32(c2, 0xCD9E8D57u);
+    c0 = xor_u32(xor_u32(hi1, c1), set1_u32(k0));
     c1 = lo1;
-    c2 = _mm512_xor_si512(_mm512_xor_si512(hi0, c3), _mm512_set1_epi32(static_cast<int>(k1)));
+    c2 = xor_u32(xor_u32(hi0, c3), set1_u32(k1));
     c3 = lo0;
     k0 += 0x9E3779B9u;
     k1 += 0xBB67AE85u;
   }
-  const __m512i t = _mm512_set1_epi32(static_cast<int>(threshold));
-  const auto keep = [&](__m512i w) -> std::uint64_t {
-    return _mm512_cmpge_epu32_mask(_mm512_srli_epi32(w, 8), t);
+  const VecU32 t = set1_u32(threshold);
+  const auto keep = [&](VecU32 w) -> std::uint64_t {
+    return mask_bits(greater_equal_u32(shift_right_u32<8>(w), t));
   };
-  return _pdep_u64(keep(c0), 0x1111111111111111ull) | _pdep_u64(keep(c1), 0x2222222222222222ull) |
-         _pdep_u64(keep(c2), 0x4444444444444444ull) | _pdep_u64(keep(c3), 0x8888888888888888ull);
+  // Bit r of every nibble, one nibble per counter.
+  constexpr std::uint64_t kSpread = 0x1111111111111111ull >> (64 - kWordsPerCall);
+  return _pdep_u64(keep(c0), kSpread) | _pdep_u64(keep(c1), kSpread << 1) |
+         _pdep_u64(keep(c2), kSpread << 2) | _pdep_u64(keep(c3), kSpread << 3);
 }
 
 // Survival bits of the `count` <= 64 weights from linear index n on.
 std::uint64_t survivors(const AttentionDropout& dr, std::uint32_t threshold, std::uint64_t n,
                         std::int64_t count) {
-  const std::uint64_t shift = n % 4, counter = dr.offset + n / 4;
-  std::uint64_t bits = survivors16(dr, threshold, counter) >> shift;
-  if (shift + count > 64) bits |= survivors16(dr, threshold, counter + 16) << (64 - shift);
+  const auto shift = static_cast<std::int64_t>(n % 4);
+  std::uint64_t counter = dr.offset + n / 4;
+  std::uint64_t bits = survivors_at(dr, threshold, counter) >> shift;
+  for (std::int64_t have = kWordsPerCall - shift; have < count; have += kWordsPerCall)
+    bits |= survivors_at(dr, threshold, counter += simd::kLanes) << have;
   return count < 64 ? bits & ((std::uint64_t(1) << count) - 1) : bits;
 }
 #else
@@ -262,8 +260,8 @@ void softmax_grad(std::int64_t nk, const T* pt, T* dpt, const T* delta, T scale)
       dpt[j * kBr + i] = scale * pt[j * kBr + i] * (dpt[j * kBr + i] - delta[i]);
 }
 
-#ifdef __AVX512F__
-constexpr int kLaneVectors = kBr / 16;
+#ifdef QKV_SIMD_VEC
+constexpr int kLaneVectors = kBr / simd::kLanes;
 
 // exp(x) for the softmax's x = s - max <= 0 (-inf included), cheaper than
 // simd::exp: 2^(x log2 e) as 2^n times a degree-5 polynomial for 2^f on
@@ -271,49 +269,50 @@ constexpr int kLaneVectors = kBr / 16;
 // rounded once, which costs a relative error of |x| * 6e-8 in the result: at
 // most 5e-8 absolute for the weights, whose e^x shrinks faster than |x| grows.
 // Inputs below -110 (e^-110 is below the smallest float) give exactly 0.
-inline __m512 exp_nonpositive(__m512 x) {
-  const __m512 t =
-      _mm512_mul_ps(_mm512_max_ps(x, _mm512_set1_ps(-110.0f)), _mm512_set1_ps(1.44269504f));
-  const __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  const __m512 f = _mm512_sub_ps(t, n);
-  __m512 p = _mm512_set1_ps(1.326697064e-3f);
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.675459936e-3f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.550742522e-2f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.402212173e-1f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.931469440e-1f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.000000119e+0f));
-  return _mm512_scalef_ps(p, n);
+inline simd::Vec exp_nonpositive(simd::Vec x) {
+  using namespace simd;
+  const Vec t = mul(max(x, set1(-110.0f)), set1(1.44269504f));
+  const Vec n = round(t);
+  const Vec f = sub(t, n);
+  Vec p = set1(1.326697064e-3f);
+  p = fmadd(p, f, set1(9.675459936e-3f));
+  p = fmadd(p, f, set1(5.550742522e-2f));
+  p = fmadd(p, f, set1(2.402212173e-1f));
+  p = fmadd(p, f, set1(6.931469440e-1f));
+  p = fmadd(p, f, set1(1.000000119e+0f));
+  return mul_pow2(p, n);
 }
 
 template <>
 void online_softmax<float>(std::int64_t nk, float* st, float* m, float* l, float* alpha) {
+  using namespace simd;
   for (int v = 0; v < kLaneVectors; ++v) {
-    float* col = st + 16 * v;
-    const __m512 m_old = _mm512_loadu_ps(m + 16 * v);
-    __m512 mt = m_old;
-    for (std::int64_t j = 0; j < nk; ++j) mt = _mm512_max_ps(mt, _mm512_loadu_ps(col + j * kBr));
-    const __m512 shift =
-        _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(mt, _mm512_set1_ps(-kInf<float>), _CMP_NEQ_OQ), mt);
-    const __m512 a = exp_nonpositive(_mm512_sub_ps(m_old, shift));
-    __m512 sum = _mm512_setzero_ps();
+    float* col = st + kLanes * v;
+    const Vec m_old = load(m + kLanes * v, kFull);
+    Vec mt = m_old;
+    for (std::int64_t j = 0; j < nk; ++j) mt = max(mt, load(col + j * kBr, kFull));
+    const Vec shift = maskz_mov(not_equal(mt, set1(-kInf<float>)), mt);
+    const Vec a = exp_nonpositive(sub(m_old, shift));
+    Vec sum = zero();
     for (std::int64_t j = 0; j < nk; ++j) {
-      const __m512 e = exp_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(col + j * kBr), shift));
-      _mm512_storeu_ps(col + j * kBr, e);
-      sum = _mm512_add_ps(sum, e);
+      const Vec e = exp_nonpositive(sub(load(col + j * kBr, kFull), shift));
+      store(col + j * kBr, kFull, e);
+      sum = add(sum, e);
     }
-    _mm512_storeu_ps(alpha + 16 * v, a);
-    _mm512_storeu_ps(l + 16 * v, _mm512_fmadd_ps(a, _mm512_loadu_ps(l + 16 * v), sum));
-    _mm512_storeu_ps(m + 16 * v, mt);
+    store(alpha + kLanes * v, kFull, a);
+    store(l + kLanes * v, kFull, fmadd(a, load(l + kLanes * v, kFull), sum));
+    store(m + kLanes * v, kFull, mt);
   }
 }
 
 template <>
 void probabilities<float>(std::int64_t nk, float* st, const float* lse) {
+  using namespace simd;
   for (int v = 0; v < kLaneVectors; ++v) {
-    const __m512 shift = _mm512_loadu_ps(lse + 16 * v);
+    const Vec shift = load(lse + kLanes * v, kFull);
     for (std::int64_t j = 0; j < nk; ++j) {
-      float* p = st + j * kBr + 16 * v;
-      _mm512_storeu_ps(p, exp_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(p), shift)));
+      float* p = st + j * kBr + kLanes * v;
+      store(p, kFull, exp_nonpositive(sub(load(p, kFull), shift)));
     }
   }
 }
@@ -321,34 +320,30 @@ void probabilities<float>(std::int64_t nk, float* st, const float* lse) {
 template <>
 void softmax_grad<float>(std::int64_t nk, const float* pt, float* dpt, const float* delta,
                          float scale) {
-  const __m512 s = _mm512_set1_ps(scale);
+  using namespace simd;
+  const Vec s = set1(scale);
   for (int v = 0; v < kLaneVectors; ++v) {
-    const __m512 dl = _mm512_loadu_ps(delta + 16 * v);
+    const Vec dl = load(delta + kLanes * v, kFull);
     for (std::int64_t j = 0; j < nk; ++j) {
-      const std::int64_t at = j * kBr + 16 * v;
-      const __m512 g = _mm512_sub_ps(_mm512_loadu_ps(dpt + at), dl);
-      _mm512_storeu_ps(dpt + at, _mm512_mul_ps(_mm512_mul_ps(s, _mm512_loadu_ps(pt + at)), g));
+      const std::int64_t at = j * kBr + kLanes * v;
+      const Vec g = sub(load(dpt + at, kFull), dl);
+      store(dpt + at, kFull, mul(mul(s, load(pt + at, kFull)), g));
     }
   }
 }
-#endif
 
-#ifdef __AVX512F__
 template <>
 void apply_dropout<float>(std::int64_t nk, const DropoutBits& bits, float keep, const float* src,
                           float* dst) {
-  const __m512 scale = _mm512_set1_ps(keep);
+  using namespace simd;
+  const Vec scale = set1(keep);
   for (int v = 0; v < kLaneVectors; ++v) {
     for (std::int64_t w = 0; w * 64 < nk; ++w) {
-      // The bits of lanes 16 v .. 16 v + 15, eight 64-bit words per register.
-      const std::uint64_t* row = bits.data() + w * kBr + 16 * v;
-      const __m512i lo = _mm512_loadu_si512(row), hi = _mm512_loadu_si512(row + 8);
+      const LaneWords row = load_lane_words(bits.data() + w * kBr + kLanes * v);
       for (std::int64_t j = 64 * w; j < std::min(nk, 64 * w + 64); ++j) {
-        const __m512i bit = _mm512_set1_epi64(static_cast<long long>(std::uint64_t(1) << (j % 64)));
-        const __mmask16 k =
-            _mm512_kunpackb(_mm512_test_epi64_mask(hi, bit), _mm512_test_epi64_mask(lo, bit));
-        const std::int64_t at = j * kBr + 16 * v;
-        _mm512_storeu_ps(dst + at, _mm512_maskz_mul_ps(k, _mm512_loadu_ps(src + at), scale));
+        const Mask k = test_bit(row, static_cast<unsigned>(j) % 64);
+        const std::int64_t at = j * kBr + kLanes * v;
+        store(dst + at, kFull, maskz_mul(k, load(src + at, kFull), scale));
       }
     }
   }

@@ -14,7 +14,8 @@
 // since the compiler does not fold a constant mask into vmaskmovps.
 //
 // The 32-bit unsigned integer vector VecU32 serves counter-based random numbers
-// (Philox in dropout.cpp).
+// (Philox in dropout.cpp and attention_flash.cpp). LaneWords holds one 64-bit
+// word per lane, a set of bits for each lane (attention's dropout masks).
 
 #include <cstdint>
 
@@ -43,6 +44,12 @@ inline constexpr Mask kFull = 0xFFFF;
 inline Mask tail_mask(std::int64_t n) {
   return static_cast<__mmask16>((1u << static_cast<unsigned>(n)) - 1u);
 }
+// f(lanes of a vector whose first n % kLanes lanes are used, all when n % kLanes = 0):
+// one mask value serves both cases.
+template <class F>
+void with_last_lanes(std::int64_t n, F&& f) {
+  f(n % kLanes ? tail_mask(n % kLanes) : kFull);
+}
 inline Mask mask_and(Mask a, Mask b) { return a & b; }
 // Bit l of the result is lane l of k, and back.
 inline std::uint32_t mask_bits(Mask k) { return k; }
@@ -64,12 +71,16 @@ inline Vec fnmadd(Vec a, Vec b, Vec c) { return _mm512_fnmadd_ps(a, b, c); }
 // The second operand where either is NaN.
 inline Vec max(Vec a, Vec b) { return _mm512_max_ps(a, b); }
 inline Vec min(Vec a, Vec b) { return _mm512_min_ps(a, b); }
+// The lanes where a != b; false where either is NaN.
+inline Mask not_equal(Vec a, Vec b) { return _mm512_cmp_ps_mask(a, b, _CMP_NEQ_OQ); }
 
 // a + b in the lanes of k, src elsewhere.
 inline Vec mask_add(Vec src, Mask k, Vec a, Vec b) { return _mm512_mask_add_ps(src, k, a, b); }
 // a - b and a b in the lanes of k, 0 elsewhere.
 inline Vec maskz_sub(Mask k, Vec a, Vec b) { return _mm512_maskz_sub_ps(k, a, b); }
 inline Vec maskz_mul(Mask k, Vec a, Vec b) { return _mm512_maskz_mul_ps(k, a, b); }
+// a in the lanes of k, 0 elsewhere.
+inline Vec maskz_mov(Mask k, Vec a) { return _mm512_maskz_mov_ps(k, a); }
 
 inline float reduce_add(Vec v) { return _mm512_reduce_add_ps(v); }
 inline float reduce_max(Vec v) { return _mm512_reduce_max_ps(v); }
@@ -88,6 +99,10 @@ inline VecU32 lane_index() {
   return _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 }
 inline VecU32 add_u32(VecU32 a, VecU32 b) { return _mm512_add_epi32(a, b); }
+// a + b in the lanes of k, src elsewhere.
+inline VecU32 mask_add_u32(VecU32 src, Mask k, VecU32 a, VecU32 b) {
+  return _mm512_mask_add_epi32(src, k, a, b);
+}
 inline VecU32 xor_u32(VecU32 a, VecU32 b) { return _mm512_xor_si512(a, b); }
 template <unsigned kBits>
 VecU32 shift_right_u32(VecU32 a) {
@@ -102,6 +117,20 @@ inline VecU32 mulhi_u32(VecU32 a, std::uint32_t m) {
   return _mm512_mask_blend_epi32(0xAAAA, even, odd);
 }
 inline Mask less_than_u32(VecU32 a, VecU32 b) { return _mm512_cmplt_epu32_mask(a, b); }
+inline Mask greater_equal_u32(VecU32 a, VecU32 b) { return _mm512_cmpge_epu32_mask(a, b); }
+
+struct LaneWords {
+  __m512i lo, hi;  // the words of lanes 0..7 and 8..15
+};
+// The words p[0, kLanes), word l for lane l.
+inline LaneWords load_lane_words(const std::uint64_t* p) {
+  return {_mm512_loadu_si512(p), _mm512_loadu_si512(p + 8)};
+}
+// The lanes whose word has bit `bit` (< 64) set.
+inline Mask test_bit(const LaneWords& w, unsigned bit) {
+  const __m512i b = _mm512_set1_epi64(static_cast<long long>(std::uint64_t(1) << bit));
+  return _mm512_kunpackb(_mm512_test_epi64_mask(w.hi, b), _mm512_test_epi64_mask(w.lo, b));
+}
 
 #elif defined(__AVX2__) && defined(__FMA__)
 
@@ -124,6 +153,15 @@ inline __m256 pow2(__m256i e) {  // 2^e for e in [-126, 127]
 inline Mask tail_mask(std::int64_t n) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)),
                             _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+// f(lanes of a vector whose first n % kLanes lanes are used, all when n % kLanes = 0):
+// a whole vector passes kFull, so that f's plain moves replace masked ones.
+template <class F>
+void with_last_lanes(std::int64_t n, F&& f) {
+  if (n % kLanes)
+    f(tail_mask(n % kLanes));
+  else
+    f(kFull);
 }
 inline Mask mask_and(Mask a, Mask b) { return _mm256_and_si256(a, b); }
 // Bit l of the result is lane l of k, and back.
@@ -157,6 +195,10 @@ inline Vec fnmadd(Vec a, Vec b, Vec c) { return _mm256_fnmadd_ps(a, b, c); }
 // The second operand where either is NaN.
 inline Vec max(Vec a, Vec b) { return _mm256_max_ps(a, b); }
 inline Vec min(Vec a, Vec b) { return _mm256_min_ps(a, b); }
+// The lanes where a != b; false where either is NaN.
+inline Mask not_equal(Vec a, Vec b) {
+  return _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_NEQ_OQ));
+}
 
 // a + b in the lanes of k, src elsewhere.
 inline Vec mask_add(Vec src, Mask k, Vec a, Vec b) {
@@ -168,6 +210,8 @@ inline Vec maskz_sub(Mask k, Vec a, Vec b) { return _mm256_and_ps(avx2::as_float
 inline Vec maskz_sub(Full, Vec a, Vec b) { return sub(a, b); }
 inline Vec maskz_mul(Mask k, Vec a, Vec b) { return _mm256_and_ps(avx2::as_float(k), mul(a, b)); }
 inline Vec maskz_mul(Full, Vec a, Vec b) { return mul(a, b); }
+// a in the lanes of k, 0 elsewhere.
+inline Vec maskz_mov(Mask k, Vec a) { return _mm256_and_ps(avx2::as_float(k), a); }
 
 inline float reduce_add(Vec v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -198,6 +242,10 @@ inline VecU32 set1_u32(std::uint32_t x) { return _mm256_set1_epi32(static_cast<i
 // 0, 1, ..., kLanes - 1.
 inline VecU32 lane_index() { return _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7); }
 inline VecU32 add_u32(VecU32 a, VecU32 b) { return _mm256_add_epi32(a, b); }
+// a + b in the lanes of k, src elsewhere.
+inline VecU32 mask_add_u32(VecU32 src, Mask k, VecU32 a, VecU32 b) {
+  return _mm256_blendv_epi8(src, add_u32(a, b), k);
+}
 inline VecU32 xor_u32(VecU32 a, VecU32 b) { return _mm256_xor_si256(a, b); }
 template <unsigned kBits>
 VecU32 shift_right_u32(VecU32 a) {
@@ -216,6 +264,30 @@ inline VecU32 mulhi_u32(VecU32 a, std::uint32_t m) {
 inline Mask less_than_u32(VecU32 a, VecU32 b) {
   const __m256i sign = _mm256_set1_epi32(static_cast<int>(0x80000000u));
   return _mm256_cmpgt_epi32(_mm256_xor_si256(b, sign), _mm256_xor_si256(a, sign));
+}
+inline Mask greater_equal_u32(VecU32 a, VecU32 b) {
+  return _mm256_cmpeq_epi32(_mm256_max_epu32(a, b), a);
+}
+
+// The words sit in the order test_bit's shuffle wants them.
+struct LaneWords {
+  __m256i a, b;  // the words of lanes 0, 1, 4, 5 and of lanes 2, 3, 6, 7
+};
+// The words p[0, kLanes), word l for lane l.
+inline LaneWords load_lane_words(const std::uint64_t* p) {
+  const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 4));
+  return {_mm256_permute2x128_si256(lo, hi, 0x20), _mm256_permute2x128_si256(lo, hi, 0x31)};
+}
+// The lanes whose word has bit `bit` (< 64) set: the bit is shifted to the top
+// of its word, the words' high halves gathered into lanes 0..7, and their sign
+// spread over each lane.
+inline Mask test_bit(const LaneWords& w, unsigned bit) {
+  const __m128i up = _mm_cvtsi32_si128(static_cast<int>(63 - bit));
+  const __m256 top =
+      _mm256_shuffle_ps(_mm256_castsi256_ps(_mm256_sll_epi64(w.a, up)),
+                        _mm256_castsi256_ps(_mm256_sll_epi64(w.b, up)), _MM_SHUFFLE(3, 1, 3, 1));
+  return _mm256_srai_epi32(_mm256_castps_si256(top), 31);
 }
 
 #endif

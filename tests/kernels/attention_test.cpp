@@ -182,8 +182,9 @@ void expect_same(const Case& c, const Results<T>& got, const Results<T>& want, d
 }
 
 // A covering set of sizes: lengths below, at and above one 64-query/64-key tile
-// and many tiles; head widths 16, 64, 80, 128 and a v width unlike q's; MHA,
-// GQA and MQA.
+// and many tiles; head widths 16, 64, 80, 128 and a v width unlike q's; widths
+// 5, 3, 24 and 40, which end the tile products' column chunks on whole and on
+// partial vectors of 8 and of 16 lanes; MHA, GQA and MQA.
 std::vector<Case> plain_cases() {
   return {
       {.tq = 1, .tk = 1, .dh = 16, .dv = 16},
@@ -195,6 +196,7 @@ std::vector<Case> plain_cases() {
       {.heads = 8, .kv_heads = 2, .tq = 1, .tk = 1000, .dh = 64, .dv = 64},
       {.heads = 1, .tq = 63, .tk = 7, .dh = 16, .dv = 80},
       {.batch = 3, .heads = 2, .kv_heads = 1, .tq = 33, .tk = 100, .dh = 5, .dv = 3},
+      {.heads = 2, .kv_heads = 1, .tq = 129, .tk = 95, .dh = 24, .dv = 40},
   };
 }
 
@@ -351,6 +353,8 @@ TEST(AttentionKernel, DropoutMatchesReference) {
        .causal = true,
        .lengths = true,
        .p = 0.5},
+      // An odd Tk starts the rows' weights at every word of a Philox counter.
+      {.heads = 2, .tq = 37, .tk = 201, .dh = 5, .dv = 24, .p = 0.3},
   };
   std::uint64_t seed = 300;
   for (const Case& c : cases) {
@@ -362,6 +366,18 @@ TEST(AttentionKernel, DropoutMatchesReference) {
     Inputs<float> moved = in;
     moved.dropout.offset += kernels::attention_dropout_counters(c.dims());
     EXPECT_NE(run_tiled(c, moved).o, r.o);
+  }
+}
+
+TEST(AttentionKernel, DropoutCountersCarryingIntoTheHighWordMatchReference) {
+  // Counters offset + [0, 600): the low 32-bit word wraps inside the vectors of
+  // counters the tiled kernel draws at once.
+  const Case c{.heads = 2, .tq = 20, .tk = 60, .dh = 16, .dv = 16, .p = 0.4};
+  for (std::uint64_t offset : {0xFFFFFFFFull - 300, 0x1FFFFFFFFull - 5}) {
+    SCOPED_TRACE(offset);
+    Inputs<float> in(c, 320);
+    in.dropout.offset = offset;
+    expect_same(c, run_tiled(c, in), run_reference(c, in), kTol);
   }
 }
 

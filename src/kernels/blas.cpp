@@ -33,7 +33,7 @@ Library load() {
   if (const char* env = std::getenv("QKV_OPENBLAS_LIBRARY"); env && *env) path = env;
   if (const char* core = std::getenv("OPENBLAS_CORETYPE"); !core || !*core) {
     std::string preferred = preferred_core_type();
-    if (!preferred.empty()) setenv("OPENBLAS_CORETYPE", preferred.c_str(), 0);
+    if (!preferred.empty()) setenv("OPENBLAS_CORETYPE", preferred.c_str(), 1);
   }
   num_threads();  // the OpenMP build of OpenBLAS sizes its pool from OpenMP's setting
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);

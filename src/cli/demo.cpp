@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/kernel_regression.h"
 #include "cli/self_attention.h"
+#include "cli/translation_demo.h"
 
 namespace qkv::cli {
 
@@ -20,8 +21,8 @@ struct DemoStep {
   std::function<std::vector<std::string>(const std::string& out)> run;
 };
 
-const std::vector<DemoStep>& demo_steps() {
-  static const std::vector<DemoStep> steps = {
+std::vector<DemoStep> demo_steps(const TranslationDemoOptions& translation) {
+  return {
       {"attention pooling: Nadaraya-Watson kernel regression",
        [](const std::string& out) {
          KernelRegressionOptions options;
@@ -34,12 +35,17 @@ const std::vector<DemoStep>& demo_steps() {
          options.out = out;
          return run_self_attention(options).files;
        }},
+      {"translation: a Transformer trained on Multi30k German -> English",
+       [translation](const std::string& out) {
+         TranslationDemoOptions options = translation;
+         options.out = out;
+         return run_translation_demo(options).files;
+       }},
   };
-  return steps;
 }
 
-void run_demo(const std::string& out) {
-  const auto& steps = demo_steps();
+void run_demo(const std::string& out, const TranslationDemoOptions& translation) {
+  const auto steps = demo_steps(translation);
   std::vector<std::string> written;
   for (std::size_t i = 0; i < steps.size(); ++i) {
     std::printf("\n== step %zu/%zu: %s ==\n", i + 1, steps.size(), steps[i].title);
@@ -55,8 +61,14 @@ void run_demo(const std::string& out) {
 void add_demo_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("demo", "Run the showcase jobs and write their images");
   auto out = std::make_shared<std::string>("out/demo");
+  auto translation = std::make_shared<TranslationDemoOptions>();
   cmd->add_option("--out", *out, "Directory for everything the demo writes")->capture_default_str();
-  cmd->callback([out] { run_demo(*out); });
+  cmd->add_option("--translation-epochs", translation->epochs,
+                  "Epochs of the translation step's training")
+      ->capture_default_str();
+  cmd->add_option("--translation-config", translation->config,
+                  "Train the translation step from this config instead (qkv train's format)");
+  cmd->callback([out, translation] { run_demo(*out, *translation); });
 }
 
 }  // namespace qkv::cli

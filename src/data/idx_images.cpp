@@ -4,7 +4,6 @@
 
 #include <algorithm>
 
-#include "core/creation.h"
 #include "core/error.h"
 
 namespace qkv::data {
@@ -76,21 +75,6 @@ ImageSet read_idx_images(const std::string& images_path, const std::string& labe
   set.pixels.assign(img.begin() + 16, img.begin() + 16 + set.count * plane);
   set.labels.assign(lab.begin() + 8, lab.begin() + 8 + set.count);
   return set;
-}
-
-Tensor images_to_tensor(const ImageSet& set, const std::vector<std::int64_t>& indices, double mean,
-                        double std) {
-  const std::int64_t plane = set.rows * set.cols, n = static_cast<std::int64_t>(indices.size());
-  std::vector<float> out(n * plane);
-  const double scale = 1 / (255.0 * std), shift = mean / std;
-  for (std::int64_t i = 0; i < n; ++i) {
-    check(indices[i] >= 0 && indices[i] < set.count, "images_to_tensor: index ", indices[i],
-          " outside the ", set.count, " images");
-    const std::uint8_t* p = set.pixels.data() + indices[i] * plane;
-    for (std::int64_t j = 0; j < plane; ++j)
-      out[i * plane + j] = static_cast<float>(p[j] * scale - shift);
-  }
-  return from_vector(out, {n, 1, set.rows, set.cols});
 }
 
 }  // namespace qkv::data

@@ -8,8 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "core/tensor.h"
-
 namespace qkv::data {
 
 struct ImageSet {
@@ -28,9 +26,5 @@ ImageSet read_idx_images(const std::string& images_path, const std::string& labe
 
 // The whole file, inflated; throws qkv::Error naming the file.
 std::vector<std::uint8_t> read_gzip(const std::string& path);
-
-// Images [n, 1, rows, cols] float32, pixels / 255 normalised with (x - mean) / std.
-Tensor images_to_tensor(const ImageSet& set, const std::vector<std::int64_t>& indices, double mean,
-                        double std);
 
 }  // namespace qkv::data

@@ -75,17 +75,6 @@ TEST(IdxImages, ReadsImagesAndLabels) {
   EXPECT_EQ(two.labels.size(), 2u);
 }
 
-TEST(IdxImages, NormalisesIntoATensor) {
-  const auto set = read_idx_images(write_gz("good", images(0x803, 3, 2, 3, 18)), good_labels());
-  const Tensor t = images_to_tensor(set, {2, 0}, 0.5, 0.25);
-  EXPECT_EQ(t.shape(), (Shape{2, 1, 2, 3}));
-  const auto v = t.to_vector<float>();
-  // Image 2, pixel 1 is byte (13 * 37) % 256 = 225; image 0, pixel 0 is 0.
-  EXPECT_NEAR(v[1], (225 / 255.0 - 0.5) / 0.25, 1e-6);
-  EXPECT_NEAR(v[6], (0 - 0.5) / 0.25, 1e-6);
-  EXPECT_THROW(images_to_tensor(set, {3}, 0, 1), Error);
-}
-
 TEST(IdxImages, RefusesBadFilesNamingThem) {
   const auto img = [](const std::string& name, const Bytes& b) { return write_gz(name, b); };
   EXPECT_NE(error_of(img("magic", images(0x801, 3, 2, 3, 18)), good_labels()).find("magic number"),

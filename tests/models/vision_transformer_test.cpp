@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "data/data_path.h"
 #include "data/idx_images.h"
+#include "data/image_augment.h"
 #include "harness/module_testing.h"
 #include "ops/loss.h"
 #include "ops/reduce.h"
@@ -91,7 +92,7 @@ TEST(VisionTransformer, OverfitsSixtyFourImages) {
                                          dir + "/train-labels-idx1-ubyte.gz", 64);
   std::vector<std::int64_t> all(64);
   std::iota(all.begin(), all.end(), 0);
-  const Tensor images = data::images_to_tensor(set, all, 0.1307, 0.3081);
+  const Tensor images = data::normalised_images(set, all, 0.1307, 0.3081);
   const Tensor labels = from_vector(set.labels, {64});
   Generator gen(5);
   VisionTransformer m(

@@ -1,10 +1,9 @@
 #include "train/translation_config.h"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "core/error.h"
+#include "train/config_checks.h"
 
 namespace qkv::train {
 
@@ -22,26 +21,6 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TranslationTraining, epochs, max
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TranslationConfig, task, data, model, training)
 
 namespace {
-
-// Every key of `given` must exist in `known` (the defaults, which list every
-// field), recursively.
-void check_keys(const nlohmann::json& given, const nlohmann::json& known, const std::string& path,
-                const std::string& where) {
-  if (!given.is_object()) return;
-  check(known.is_object(), where, ": ", path, " must be a value, not an object");
-  for (const auto& [key, value] : given.items()) {
-    const std::string at = path.empty() ? key : path + "." + key;
-    check(known.contains(key), where, ": unknown key '", at, "'");
-    check(!known[key].is_object() || value.is_object(), where, ": ", at, " must be an object");
-    check_keys(value, known[key], at, where);
-  }
-}
-
-template <class T>
-void require(bool ok, const std::string& where, const char* key, const T& value,
-             const char* expected) {
-  check(ok, where, ": ", key, " = ", value, " is invalid; expected ", expected);
-}
 
 void validate(const TranslationConfig& c, const std::string& where) {
   require(c.task == "translation", where, "task", c.task, "\"translation\"");
@@ -79,30 +58,14 @@ void validate(const TranslationConfig& c, const std::string& where) {
 }  // namespace
 
 TranslationConfig parse_translation_config(const std::string& json_text, const std::string& where) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::parse_error& e) {
-    fail(where, ": not valid JSON (", e.what(), ")");
-  }
-  check(j.is_object(), where, ": expected a JSON object");
-  check_keys(j, nlohmann::json(TranslationConfig{}), "", where);
-  TranslationConfig c;
-  try {
-    c = j.get<TranslationConfig>();
-  } catch (const nlohmann::json::exception& e) {
-    fail(where, ": ", e.what());
-  }
+  const auto j = parse_config_object(json_text, nlohmann::json(TranslationConfig{}), where);
+  const auto c = config_from_json<TranslationConfig>(j, where);
   validate(c, where);
   return c;
 }
 
 TranslationConfig load_translation_config(const std::string& path) {
-  std::ifstream in(path);
-  check(in.good(), "cannot open config '", path, "'");
-  std::stringstream s;
-  s << in.rdbuf();
-  return parse_translation_config(s.str(), path);
+  return parse_translation_config(read_config_file(path), path);
 }
 
 std::string to_json_text(const TranslationConfig& config) {

@@ -23,11 +23,10 @@
 #include "models/seq2seq.h"
 #include "ops/loss.h"
 #include "ops/shape.h"
-#include "optim/adam.h"
 #include "optim/clip.h"
-#include "optim/schedule.h"
 #include "train/progress.h"
 #include "train/run_directory.h"
+#include "train/training_state.h"
 
 namespace qkv::train {
 
@@ -62,26 +61,10 @@ std::vector<data::Example> encode(const data::BpeTokenizer& tok, const data::Par
   return out;
 }
 
-std::unique_ptr<optim::LrSchedule> schedule(const TranslationConfig& c, std::int64_t total) {
+OptimizerSettings optimizer_settings(const TranslationConfig& c) {
   const auto& t = c.training;
-  if (t.schedule == "constant") return std::make_unique<optim::Constant>(t.lr);
-  if (t.schedule == "cosine")
-    return std::make_unique<optim::WarmupCosine>(t.lr, t.warmup, std::max(total, t.warmup + 1));
-  // The paper's d^-0.5 min(step^-0.5, step warmup^-1.5), scaled to peak at lr.
-  const double factor =
-      t.lr * std::sqrt(double(c.model.d_model) * double(std::max<std::int64_t>(t.warmup, 1)));
-  return std::make_unique<optim::InverseSqrtWarmup>(c.model.d_model,
-                                                    std::max<std::int64_t>(t.warmup, 1), factor);
-}
-
-std::unique_ptr<optim::Optimizer> optimizer(const TranslationConfig& c,
-                                            std::vector<Tensor> params) {
-  const auto& t = c.training;
-  if (t.optimizer == "adamw")
-    return std::make_unique<optim::AdamW>(
-        std::move(params), optim::AdamWOptions{t.lr, t.beta1, t.beta2, t.eps, t.weight_decay});
-  return std::make_unique<optim::Adam>(
-      std::move(params), optim::AdamOptions{t.lr, t.beta1, t.beta2, t.eps, t.weight_decay});
+  return {t.optimizer,    t.lr,       t.beta1,  t.beta2,        t.eps,
+          t.weight_decay, t.schedule, t.warmup, c.model.d_model};
 }
 
 Tensor batch_loss(const models::Seq2SeqTransformer& model, const data::Batch& b, double smoothing) {
@@ -98,63 +81,6 @@ std::string resume_key(TranslationConfig c) {
   c.training.epochs = 0;
   c.training.max_steps = 0;
   return to_json_text(c);
-}
-
-// Where training stands; what a checkpoint restores.
-struct Position {
-  std::int64_t step = 0;   // optimizer steps taken
-  std::int64_t epoch = 0;  // the epoch under way (0-based)
-  std::int64_t batch = 0;  // its next batch
-  double best = -1e300;    // best validation score so far (BLEU, or -loss)
-};
-
-void save_state(const RunPaths& paths, const models::Seq2SeqTransformer& model,
-                const optim::Optimizer& opt, const Generator& gen, const Position& pos,
-                const std::string& config_json) {
-  std::map<std::string, Tensor> tensors;
-  for (const auto& [name, t] : model.state_dict()) tensors["model." + name] = t;
-  for (const auto& [name, t] : opt.state_dict()) tensors["optim." + name] = t;
-  std::ostringstream best;
-  best.precision(17);
-  best << pos.best;
-  save_checkpoint(paths.checkpoint, tensors,
-                  {{"step", std::to_string(pos.step)},
-                   {"epoch", std::to_string(pos.epoch)},
-                   {"batch", std::to_string(pos.batch)},
-                   {"best", best.str()},
-                   {"rng.seed", std::to_string(gen.seed())},
-                   {"rng.offset", std::to_string(gen.offset())},
-                   {"config", config_json}});
-}
-
-Position load_state(const SafetensorsFile& f, const RunPaths& paths,
-                    models::Seq2SeqTransformer& model, optim::Optimizer& opt, Generator& gen,
-                    const std::string& config_json) {
-  auto meta = [&](const std::string& key) {
-    const auto it = f.metadata.find(key);
-    check(it != f.metadata.end(), paths.checkpoint.string(), ": checkpoint lacks '", key, "'");
-    return it->second;
-  };
-  check(resume_key(parse_translation_config(meta("config"), paths.checkpoint.string())) ==
-            resume_key(parse_translation_config(config_json, "the config")),
-        "--resume: ", paths.checkpoint.string(),
-        " was written with another config (only training.epochs and training.max_steps may "
-        "change); start a new run directory or restore its config");
-  nn::StateDict weights;
-  std::map<std::string, Tensor> state;
-  for (const auto& [name, t] : f.tensors) {
-    if (name.rfind("model.", 0) == 0) weights[name.substr(6)] = t;
-    if (name.rfind("optim.", 0) == 0) state[name.substr(6)] = t;
-  }
-  model.load_state_dict(weights);
-  opt.load_state_dict(state);
-  Position pos;
-  pos.step = std::stoll(meta("step"));
-  pos.epoch = std::stoll(meta("epoch"));
-  pos.batch = std::stoll(meta("batch"));
-  pos.best = std::stod(meta("best"));
-  gen.set_state(std::stoull(meta("rng.seed")), std::stoull(meta("rng.offset")));
-  return pos;
 }
 
 struct Validation {
@@ -253,7 +179,7 @@ TrainResult train_translation(const TranslationConfig& c, const TrainOptions& op
   models::Seq2SeqTransformer model(seq2seq_config(c, static_cast<std::int64_t>(tok.vocab_size())),
                                    gen);
   model.train();
-  auto opt = optimizer(c, model.parameters());
+  auto opt = make_optimizer(optimizer_settings(c), model.parameters());
 
   data::BatchingOptions bo;
   bo.max_tokens = c.training.max_tokens;
@@ -263,11 +189,16 @@ TrainResult train_translation(const TranslationConfig& c, const TrainOptions& op
       static_cast<std::int64_t>(data::make_batches(train_examples, bo, 0).size());
   std::int64_t total = per_epoch * c.training.epochs;
   if (c.training.max_steps > 0) total = std::min(total, c.training.max_steps);
-  auto lr_of = schedule(c, total);
+  auto lr_of = make_schedule(optimizer_settings(c), total);
 
-  Position pos;
+  TrainingPosition pos;
   if (options.resume) {
-    pos = load_state(*checkpoint, paths, model, *opt, gen, config_json);
+    const std::string saved = saved_config(*checkpoint, paths.checkpoint);
+    check(resume_key(parse_translation_config(saved, paths.checkpoint.string())) == resume_key(c),
+          "--resume: ", paths.checkpoint.string(),
+          " was written with another config (only training.epochs and training.max_steps may "
+          "change); start a new run directory or restore its config");
+    pos = load_training_state(*checkpoint, paths.checkpoint, model, *opt, gen);
     checkpoint.reset();
     print(format("resumed from %s at step %lld (epoch %lld, batch %lld)",
                  paths.checkpoint.string().c_str(), static_cast<long long>(pos.step),
@@ -327,14 +258,14 @@ TrainResult train_translation(const TranslationConfig& c, const TrainOptions& op
         interval_steps = 0;
       }
       if (c.training.checkpoint_every > 0 && pos.step % c.training.checkpoint_every == 0) {
-        Position next = pos;
+        TrainingPosition next = pos;
         ++next.batch;
-        save_state(paths, model, *opt, gen, next, config_json);
+        save_training_state(paths.checkpoint, model, *opt, gen, next, config_json);
       }
     }
     if (pos.batch < static_cast<std::int64_t>(batches.size())) {
       // max_steps reached inside the epoch: keep the place for a later --resume.
-      save_state(paths, model, *opt, gen, pos, config_json);
+      save_training_state(paths.checkpoint, model, *opt, gen, pos, config_json);
       break;
     }
     const Validation v = validate(model, tok, corpus.valid, valid_examples, c);
@@ -364,10 +295,10 @@ TrainResult train_translation(const TranslationConfig& c, const TrainOptions& op
                       {{"epoch", std::to_string(e.epoch)}, {"config", config_json}});
       print(format("best so far: %s", paths.model.string().c_str()));
     }
-    Position next = pos;
+    TrainingPosition next = pos;
     ++next.epoch;
     next.batch = 0;
-    save_state(paths, model, *opt, gen, next, config_json);
+    save_training_state(paths.checkpoint, model, *opt, gen, next, config_json);
   }
   if (!fs::exists(paths.model))
     save_checkpoint(paths.model, model.state_dict(), {{"config", config_json}});

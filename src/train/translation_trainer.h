@@ -7,23 +7,13 @@
 // exactly where an interrupted run stopped (same losses, same thread count).
 
 #include <cstdint>
-#include <filesystem>
-#include <functional>
 #include <string>
 #include <vector>
 
+#include "train/train_options.h"
 #include "train/translation_config.h"
 
 namespace qkv::train {
-
-struct TrainOptions {
-  std::filesystem::path out;  // the run directory (train/run_directory.h)
-  // Continue from out/last.safetensors: the config must be the one the run
-  // started with, and the tokenizer is reused.
-  bool resume = false;
-  // Receives every line of human output (progress, validation, files).
-  std::function<void(const std::string&)> print;
-};
 
 struct EpochResult {
   std::int64_t epoch = 0, step = 0;
@@ -38,6 +28,7 @@ struct TrainResult {
   std::vector<std::string> files;
 };
 
+// A resumed run reuses the run directory's tokenizer.
 TrainResult train_translation(const TranslationConfig& config, const TrainOptions& options);
 
 }  // namespace qkv::train

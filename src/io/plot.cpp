@@ -151,8 +151,8 @@ void write_png(const Canvas& canvas, const std::string& path) {
   check(!path.empty(), "plot: empty output path");
   std::string png;
   const cairo_status_t st = cairo_surface_write_to_png_stream(canvas.surface(), append_bytes, &png);
-  check(st == CAIRO_STATUS_SUCCESS, "plot: cannot encode '", path, "': ",
-        cairo_status_to_string(st));
+  check(st == CAIRO_STATUS_SUCCESS, "plot: cannot encode '", path,
+        "': ", cairo_status_to_string(st));
   try {
     write_file_atomically(path, [&](AtomicFileOutput& out) { out.write(png); });
   } catch (const Error& e) {
@@ -681,6 +681,58 @@ void HeatMapGrid::save(const std::string& path, int width, int height) const {
     if (!m.lo_) std::tie(lo, hi) = padded(lo, hi, 0);
     const Panel panel{m, m.title_, m.x_label_, m.y_label_, m.row_labels_, m.col_labels_, lo, hi};
     draw_heat_map(cv, panel, (i % ncols) * pw, title_h + (i / ncols) * ph, pw, ph);
+  }
+  write_png(cv, path);
+}
+
+void ImageOverlay::save(const std::string& path, int pixel_size) const {
+  check(rows > 0 && cols > 0 && std::int64_t(pixels.size()) == rows * cols, "image overlay: '",
+        path, "': ", pixels.size(), " pixels for a ", rows, " x ", cols, " image");
+  check(grid_rows > 0 && grid_cols > 0 && std::int64_t(weights.size()) == grid_rows * grid_cols,
+        "image overlay: '", path, "': ", weights.size(), " weights for a ", grid_rows, " x ",
+        grid_cols, " grid");
+  check(pixel_size > 0 && pixel_size * std::max(rows, cols) <= 4096, "image overlay: '", path,
+        "': pixel size ", pixel_size, " for a ", rows, " x ", cols, " image");
+  double lo = 1e300, hi = -1e300;
+  for (double w : weights) {
+    check(std::isfinite(w) && w >= 0, "image overlay: '", path, "': weight ", w,
+          " is not a finite non-negative value");
+    lo = std::min(lo, w);
+    hi = std::max(hi, w);
+  }
+  const double iw = double(cols * pixel_size), ih = double(rows * pixel_size);
+  const double band = kTitleSize + 2 * kPad, caption = kLabelSize + kPad;
+  const int width = static_cast<int>(2 * iw + 3 * kPad);
+  const int height = static_cast<int>(band + ih + caption + kPad);
+  Canvas cv(width, height);
+  cv.font(kTitleSize, true);
+  cv.grey(0.1);
+  cv.text(title, width / 2.0, kPad, 0.5, 0);
+  cairo_t* cr = cv.cr();
+  for (int panel = 0; panel < 2; ++panel) {
+    const double x0 = kPad + panel * (iw + kPad), y0 = band;
+    for (std::int64_t y = 0; y < rows; ++y)
+      for (std::int64_t x = 0; x < cols; ++x) {
+        cv.grey(std::clamp(pixels[y * cols + x], 0.0, 1.0));
+        cairo_rectangle(cr, x0 + double(x * pixel_size), y0 + double(y * pixel_size), pixel_size,
+                        pixel_size);
+        cairo_fill(cr);
+      }
+    if (panel == 1 && hi > lo) {
+      const double cw = iw / double(grid_cols), ch = ih / double(grid_rows);
+      for (std::int64_t gy = 0; gy < grid_rows; ++gy)
+        for (std::int64_t gx = 0; gx < grid_cols; ++gx) {
+          const double t = (weights[gy * grid_cols + gx] - lo) / (hi - lo);
+          cv.color(colormap(t), 0.75 * t);
+          cairo_rectangle(cr, x0 + double(gx) * cw, y0 + double(gy) * ch, cw, ch);
+          cairo_fill(cr);
+        }
+    }
+    cv.grey(0.4);
+    cv.frame(x0, y0, iw, ih);
+    cv.font(kLabelSize);
+    cv.grey(0.2);
+    cv.text(panel == 0 ? left_caption : right_caption, x0 + iw / 2, y0 + ih + kPad / 2, 0.5, 0);
   }
   write_png(cv, path);
 }

@@ -109,4 +109,19 @@ class HeatMapGrid {
   std::vector<HeatMap> maps_;
 };
 
+// A grey image (0 black, 1 white) drawn twice side by side, the second time
+// under a coarser grid of weights in the colour map, scaled from the smallest
+// weight (clear) to the largest (most opaque): where a model looked, over what
+// it saw (a ViT's [CLS] attention over its patches).
+struct ImageOverlay {
+  std::int64_t rows = 0, cols = 0;
+  std::vector<double> pixels;  // rows x cols, in [0, 1]
+  std::int64_t grid_rows = 0, grid_cols = 0;
+  std::vector<double> weights;  // grid_rows x grid_cols, finite, >= 0
+  std::string title, left_caption, right_caption;
+
+  // pixel_size: screen pixels per image pixel.
+  void save(const std::string& path, int pixel_size = 10) const;
+};
+
 }  // namespace qkv::plot

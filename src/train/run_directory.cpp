@@ -1,6 +1,7 @@
 #include "train/run_directory.h"
 
 #include "io/checkpoint.h"
+#include "train/config_checks.h"
 
 namespace qkv::train {
 
@@ -11,14 +12,42 @@ RunPaths::RunPaths(const std::filesystem::path& d)
       model(d / "model.safetensors"),
       checkpoint(d / "last.safetensors"),
       metrics(d / "metrics.jsonl"),
-      loss_plot(d / "loss.png") {}
+      loss_plot(d / "loss.png"),
+      accuracy_plot(d / "accuracy.png") {}
+
+namespace {
+
+void check_run_files(const std::filesystem::path& dir,
+                     std::initializer_list<std::filesystem::path> files) {
+  check(std::filesystem::is_directory(dir), "model directory '", dir.string(), "' does not exist");
+  for (const auto& p : files)
+    check(std::filesystem::is_regular_file(p), "model directory '", dir.string(), "' has no ",
+          p.filename().string(), " (train one with qkv train --config FILE)");
+}
+
+}  // namespace
+
+std::string run_task(const std::filesystem::path& dir) {
+  const RunPaths paths(dir);
+  check_run_files(dir, {paths.config});
+  return config_task(paths.config.string());
+}
+
+ImageClassifierFiles load_image_classifier(const std::filesystem::path& dir) {
+  const RunPaths paths(dir);
+  check_run_files(dir, {paths.config, paths.model});
+  ImageClassifierFiles out{load_classification_config(paths.config.string()), nullptr};
+  const SafetensorsFile weights = load_checkpoint(paths.model);
+  out.model = std::make_unique<models::VisionTransformer>(vit_config(out.config));
+  const auto report = out.model->load_state_dict(weights.tensors, false);
+  check(report.ok(), paths.model.string(), " does not fit config.json: ", report.to_string());
+  out.model->eval();
+  return out;
+}
 
 TranslationModelFiles load_translation_model(const std::filesystem::path& dir) {
   const RunPaths paths(dir);
-  check(std::filesystem::is_directory(dir), "model directory '", dir.string(), "' does not exist");
-  for (const auto& p : {paths.config, paths.tokenizer, paths.model})
-    check(std::filesystem::is_regular_file(p), "model directory '", dir.string(), "' has no ",
-          p.filename().string(), " (train one with qkv train --config FILE)");
+  check_run_files(dir, {paths.config, paths.tokenizer, paths.model});
   TranslationModelFiles out{load_translation_config(paths.config.string()),
                             data::BpeTokenizer::load(paths.tokenizer), nullptr};
   const SafetensorsFile weights = load_checkpoint(paths.model);

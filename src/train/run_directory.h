@@ -1,13 +1,14 @@
 #pragma once
-// The directory a translation run writes and the inference commands read
-// (`qkv translate --model DIR`, `qkv eval`, `qkv attention`):
-//   config.json        the run's resolved configuration
-//   tokenizer.json     the joint BPE vocabulary
+// The directory a training run writes and the inference commands read
+// (`qkv translate --model DIR`, `qkv eval`, `qkv attention`, `qkv classify`):
+//   config.json        the run's resolved configuration (its "task" says which)
+//   tokenizer.json     translation: the joint BPE vocabulary
 //   model.safetensors  the weights of the best epoch (checksummed)
 //   last.safetensors   the latest checkpoint: weights, optimizer state, step,
 //                      data position and random-number state, for --resume
 //   metrics.jsonl      one JSON object per progress line and per epoch
 //   loss.png           the loss curves
+//   accuracy.png       classification: the accuracy curves
 
 #include <filesystem>
 #include <memory>
@@ -15,12 +16,15 @@
 
 #include "data/bpe.h"
 #include "models/seq2seq.h"
+#include "models/vision_transformer.h"
+#include "train/classification_config.h"
 #include "train/translation_config.h"
 
 namespace qkv::train {
 
 struct RunPaths {
-  std::filesystem::path dir, config, tokenizer, model, checkpoint, metrics, loss_plot;
+  std::filesystem::path dir, config, tokenizer, model, checkpoint, metrics, loss_plot,
+      accuracy_plot;
   explicit RunPaths(const std::filesystem::path& dir);
 };
 
@@ -34,5 +38,16 @@ struct TranslationModelFiles {
 // Loads config, tokenizer and model.safetensors from a run directory; throws
 // qkv::Error naming the file that is missing or damaged.
 TranslationModelFiles load_translation_model(const std::filesystem::path& dir);
+
+// A trained image classifier (eval mode).
+struct ImageClassifierFiles {
+  ClassificationConfig config;
+  std::unique_ptr<models::VisionTransformer> model;
+};
+
+ImageClassifierFiles load_image_classifier(const std::filesystem::path& dir);
+
+// The task of the run in `dir` ("translation" or "classification").
+std::string run_task(const std::filesystem::path& dir);
 
 }  // namespace qkv::train

@@ -14,8 +14,9 @@ memory check (BM_FlashPeakMemory).
 
     /usr/bin/python3 bench/attention_pytorch.py [--build build] [--reps 3]
 
-Both sides use 2 threads. PyTorch at T = 8192 forward + backward takes about
-9 GB and seconds, so it runs once, for torch ops without the causal mask.
+Both sides use 2 threads and the same OpenBLAS kernel set (torch_setup.py).
+PyTorch at T = 8192 forward + backward takes about 9 GB and seconds, so it runs
+once, for torch ops without the causal mask.
 """
 
 import argparse
@@ -28,14 +29,14 @@ import subprocess
 import sys
 import time
 
+import torch_setup
+
 HEADS, HEAD_DIM, THREADS = 8, 64, 2
 SIZES = [512, 1024, 2048, 4096, 8192]
 
 
 def worker(impl, mode, causal, t, reps):
     """Times one PyTorch configuration in this process; prints JSON."""
-    # OpenBLAS reads its core type when torch loads it.
-    os.environ.setdefault("OPENBLAS_CORETYPE", "SkylakeX")
     import math
 
     import torch
@@ -126,7 +127,11 @@ def main():
 
     sizes = [int(s) for s in args.sizes.split(",")]
     binary = os.path.join(args.build, "bench", "qkv_bench")
-    print(f"qkv: {binary} (2 threads), {args.reps} repetitions", flush=True)
+    # The PyTorch workers inherit the OpenBLAS kernel set qkv uses (torch_setup.py).
+    os.environ["OPENBLAS_CORETYPE"] = (os.environ.get("OPENBLAS_CORETYPE")
+                                       or torch_setup.blas_core_type(args.build))
+    print(f"qkv: {binary} (2 threads), {args.reps} repetitions; "
+          f"OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']}", flush=True)
     lengths = "|".join(map(str, sizes))
     ours = run_qkv(binary, f"Attention.*/T:({lengths})/|BM_BlasSgemm/2048", args.reps)
     sgemm = ours["BM_BlasSgemm/2048"]

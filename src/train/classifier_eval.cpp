@@ -67,7 +67,7 @@ std::string confusion_table(const ClassifierScore& s, const ClassificationConfig
   std::size_t width = 6;
   for (std::int64_t i = 0; i < k; ++i) width = std::max(width, class_name(c, i).size() + 1);
   const std::string corner = "true \\ predicted";
-  const std::size_t first = std::max(width, corner.size());
+  const std::size_t first = std::max(width, corner.size() + 1);
   auto cell = [](const std::string& text, std::size_t w) {
     return std::string(w > text.size() ? w - text.size() : 1, ' ') + text;
   };

@@ -79,26 +79,13 @@ ClassificationResult train_image_classifier(const ClassificationConfig& c,
     if (options.print) options.print(line);
   };
   const RunPaths paths(options.out);
-  std::error_code ec;
-  fs::create_directories(paths.dir, ec);
-  check(!ec && fs::is_directory(paths.dir), "train: cannot create run directory '",
-        paths.dir.string(), "'");
   const std::string config_json = to_json_text(c);
-  std::optional<SafetensorsFile> checkpoint;
-  if (options.resume) {
-    check(fs::is_regular_file(paths.checkpoint), "--resume: ", paths.checkpoint.string(),
-          " does not exist (nothing to resume)");
-    checkpoint = load_checkpoint(paths.checkpoint);
-    check(resume_key(parse_classification_config(saved_config(*checkpoint, paths.checkpoint),
-                                                 paths.checkpoint.string())) == resume_key(c),
-          "--resume: ", paths.checkpoint.string(),
-          " was written with another config (only training.epochs and training.max_steps may "
-          "change); start a new run directory or restore its config");
-  } else {
-    check(!fs::exists(paths.checkpoint), "train: ", paths.dir.string(), " already holds a run (",
-          paths.checkpoint.filename().string(),
-          "); pass --resume to continue it or choose another directory");
-  }
+  std::optional<SafetensorsFile> checkpoint = open_run_directory(paths, options.resume);
+  if (checkpoint)
+    check_resumed_config(
+        resume_key(parse_classification_config(saved_config(*checkpoint, paths.checkpoint),
+                                               paths.checkpoint.string())) == resume_key(c),
+        paths);
 
   const data::ImageSet set = read_image_split(c, c.data.train, c.data.train_limit);
   check(set.count > c.data.valid_size, "train: ", set.count, " training images of ", c.data.dataset,

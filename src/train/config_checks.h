@@ -34,6 +34,23 @@ void require(bool ok, const std::string& where, const char* key, const T& value,
   check(ok, where, ": ", key, " = ", value, " is invalid; expected ", expected);
 }
 
+// The training fields every task has: epochs, optimizer, lr, schedule, warmup,
+// label_smoothing, clip_norm and log_every, under "training.".
+template <class Training>
+void require_training_fields(const Training& t, const std::string& where) {
+  require(t.epochs >= 1, where, "training.epochs", t.epochs, ">= 1");
+  require(t.optimizer == "adam" || t.optimizer == "adamw", where, "training.optimizer", t.optimizer,
+          "adam or adamw");
+  require(t.lr > 0, where, "training.lr", t.lr, "> 0");
+  require(t.schedule == "inverse_sqrt" || t.schedule == "cosine" || t.schedule == "constant", where,
+          "training.schedule", t.schedule, "inverse_sqrt, cosine or constant");
+  require(t.warmup >= 0, where, "training.warmup", t.warmup, ">= 0");
+  require(t.label_smoothing >= 0 && t.label_smoothing < 1, where, "training.label_smoothing",
+          t.label_smoothing, "in [0, 1)");
+  require(t.clip_norm >= 0, where, "training.clip_norm", t.clip_norm, ">= 0");
+  require(t.log_every >= 1, where, "training.log_every", t.log_every, ">= 1");
+}
+
 // The task a config file names ("translation" when it names none).
 std::string config_task(const std::string& path);
 

@@ -27,6 +27,29 @@ void check_run_files(const std::filesystem::path& dir,
 
 }  // namespace
 
+std::optional<SafetensorsFile> open_run_directory(const RunPaths& paths, bool resume) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(paths.dir, ec);
+  check(!ec && fs::is_directory(paths.dir), "train: cannot create run directory '",
+        paths.dir.string(), "'");
+  if (!resume) {
+    check(!fs::exists(paths.checkpoint), "train: ", paths.dir.string(), " already holds a run (",
+          paths.checkpoint.filename().string(),
+          "); pass --resume to continue it or choose another directory");
+    return std::nullopt;
+  }
+  check(fs::is_regular_file(paths.checkpoint), "--resume: ", paths.checkpoint.string(),
+        " does not exist (nothing to resume)");
+  return load_checkpoint(paths.checkpoint);
+}
+
+void check_resumed_config(bool same, const RunPaths& paths) {
+  check(same, "--resume: ", paths.checkpoint.string(),
+        " was written with another config (only training.epochs and training.max_steps may "
+        "change); start a new run directory or restore its config");
+}
+
 std::string run_task(const std::filesystem::path& dir) {
   const RunPaths paths(dir);
   check_run_files(dir, {paths.config});

@@ -12,9 +12,11 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "data/bpe.h"
+#include "io/safetensors.h"
 #include "models/seq2seq.h"
 #include "models/vision_transformer.h"
 #include "train/classification_config.h"
@@ -27,6 +29,15 @@ struct RunPaths {
       accuracy_plot;
   explicit RunPaths(const std::filesystem::path& dir);
 };
+
+// Creates the run directory of a training run. A resumed run's checkpoint is
+// read here, first, so a missing or damaged one is reported before any other
+// work; a new run refuses a directory that already holds one.
+std::optional<SafetensorsFile> open_run_directory(const RunPaths& paths, bool resume);
+
+// Throws unless a resumed run's config equals the one its checkpoint was
+// written with, but for the length of training.
+void check_resumed_config(bool same, const RunPaths& paths);
 
 // A trained translator, ready for inference (eval mode).
 struct TranslationModelFiles {

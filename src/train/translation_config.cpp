@@ -40,18 +40,8 @@ void validate(const TranslationConfig& c, const std::string& where) {
   require(m.attention_dropout >= 0 && m.attention_dropout < 1, where, "model.attention_dropout",
           m.attention_dropout, "in [0, 1)");
   const auto& t = c.training;
-  require(t.epochs >= 1, where, "training.epochs", t.epochs, ">= 1");
+  require_training_fields(t, where);
   require(t.max_tokens >= 16, where, "training.max_tokens", t.max_tokens, ">= 16");
-  require(t.optimizer == "adam" || t.optimizer == "adamw", where, "training.optimizer", t.optimizer,
-          "adam or adamw");
-  require(t.lr > 0, where, "training.lr", t.lr, "> 0");
-  require(t.schedule == "inverse_sqrt" || t.schedule == "cosine" || t.schedule == "constant", where,
-          "training.schedule", t.schedule, "inverse_sqrt, cosine or constant");
-  require(t.warmup >= 0, where, "training.warmup", t.warmup, ">= 0");
-  require(t.label_smoothing >= 0 && t.label_smoothing < 1, where, "training.label_smoothing",
-          t.label_smoothing, "in [0, 1)");
-  require(t.clip_norm >= 0, where, "training.clip_norm", t.clip_norm, ">= 0");
-  require(t.log_every >= 1, where, "training.log_every", t.log_every, ">= 1");
   require(t.valid_batch >= 1, where, "training.valid_batch", t.valid_batch, ">= 1");
 }
 

@@ -136,23 +136,13 @@ TrainResult train_translation(const TranslationConfig& c, const TrainOptions& op
     if (options.print) options.print(line);
   };
   const RunPaths paths(options.out);
-  std::error_code ec;
-  fs::create_directories(paths.dir, ec);
-  check(!ec && fs::is_directory(paths.dir), "train: cannot create run directory '",
-        paths.dir.string(), "'");
   const std::string config_json = to_json_text(c);
-  // A resumed run reads its checkpoint first, so a damaged one is reported
-  // before any other work.
-  std::optional<SafetensorsFile> checkpoint;
-  if (options.resume) {
-    check(fs::is_regular_file(paths.checkpoint), "--resume: ", paths.checkpoint.string(),
-          " does not exist (nothing to resume)");
-    checkpoint = load_checkpoint(paths.checkpoint);
-  } else {
-    check(!fs::exists(paths.checkpoint), "train: ", paths.dir.string(), " already holds a run (",
-          paths.checkpoint.filename().string(),
-          "); pass --resume to continue it or choose another directory");
-  }
+  std::optional<SafetensorsFile> checkpoint = open_run_directory(paths, options.resume);
+  if (checkpoint)
+    check_resumed_config(
+        resume_key(parse_translation_config(saved_config(*checkpoint, paths.checkpoint),
+                                            paths.checkpoint.string())) == resume_key(c),
+        paths);
 
   const Corpus corpus = read_corpus(c.data);
   print(format("data: %zu training pairs, %zu validation pairs (%s, %s -> %s)",
@@ -193,11 +183,6 @@ TrainResult train_translation(const TranslationConfig& c, const TrainOptions& op
 
   TrainingPosition pos;
   if (options.resume) {
-    const std::string saved = saved_config(*checkpoint, paths.checkpoint);
-    check(resume_key(parse_translation_config(saved, paths.checkpoint.string())) == resume_key(c),
-          "--resume: ", paths.checkpoint.string(),
-          " was written with another config (only training.epochs and training.max_steps may "
-          "change); start a new run directory or restore its config");
     pos = load_training_state(*checkpoint, paths.checkpoint, model, *opt, gen);
     checkpoint.reset();
     print(format("resumed from %s at step %lld (epoch %lld, batch %lld)",

@@ -667,6 +667,9 @@ void HeatMapGrid::save(const std::string& path, int width, int height) const {
   const int nrows = (n + ncols - 1) / ncols;
   Canvas cv(width, height);
   cv.font(kTitleSize, true);
+  // A title wider than the image (one small panel) is set smaller to fit.
+  const double room = width - 2 * kPad, wide = cv.text_width(title_);
+  if (wide > room) cv.font(std::max(8.0, kTitleSize * room / wide), true);
   const double title_h = title_.empty() ? 0 : cv.line_height() + kPad;
   if (!title_.empty()) {
     cv.grey(0.1);

@@ -16,12 +16,8 @@ ratios PyTorch time / qkv time (above 1: qkv is faster).
 """
 
 import argparse
-import json
 import math
 import os
-import statistics
-import subprocess
-import time
 
 import torch_setup
 
@@ -55,16 +51,6 @@ def torch_model(torch):
     return Seq2Seq()
 
 
-def median_ms(fn, reps):
-    fn()  # warm-up
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
-
-
 def run_torch(torch, reps):
     torch.manual_seed(0)
     model = torch_model(torch)
@@ -82,7 +68,7 @@ def run_torch(torch, reps):
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
 
-    results = {"train": median_ms(step, reps)}
+    results = {"train": torch_setup.median_ms(step, reps)}
     model.eval()
     for b in (1, 64):
         source = ids(b, GENERATED)
@@ -100,21 +86,12 @@ def run_torch(torch, reps):
                 out = torch.cat([out, logits.argmax(-1, keepdim=True)], dim=1)
             return out
 
-        results[f"greedy/{b}"] = median_ms(greedy, reps)
+        results[f"greedy/{b}"] = torch_setup.median_ms(greedy, reps)
     return results
 
 
 def run_qkv(build, reps, threads):
-    cmd = [os.path.join(build, "bench", "qkv_bench"), "--benchmark_filter=BM_Seq2Seq",
-           "--benchmark_format=json", f"--benchmark_repetitions={reps}",
-           "--benchmark_report_aggregates_only=true"]
-    env = dict(os.environ, QKV_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
-    scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
-    got = {}
-    for b in json.loads(out)["benchmarks"]:
-        if b.get("aggregate_name") == "median":
-            got[b["run_name"].split("/real_time")[0]] = b["real_time"] * scale[b["time_unit"]]
+    got = torch_setup.qkv_medians(build, "BM_Seq2Seq", reps, threads)
     return {"train": got["BM_Seq2SeqTrainStep/128"], "greedy/1": got["BM_Seq2SeqGreedy/1"],
             "greedy/64": got["BM_Seq2SeqGreedy/64"]}
 

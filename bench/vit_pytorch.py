@@ -13,11 +13,7 @@ clipping, AdamW, on a batch of 128 images. qkv's side is build/bench/qkv_bench
 """
 
 import argparse
-import json
 import os
-import statistics
-import subprocess
-import time
 
 import torch_setup
 
@@ -51,16 +47,6 @@ def torch_model(torch):
     return ViT()
 
 
-def median_ms(fn, reps):
-    fn()  # warm-up
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
-
-
 def run_torch(torch, reps):
     torch.manual_seed(0)
     model = torch_model(torch)
@@ -76,20 +62,11 @@ def run_torch(torch, reps):
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
 
-    return median_ms(step, reps)
+    return torch_setup.median_ms(step, reps)
 
 
 def run_qkv(build, reps, threads):
-    cmd = [os.path.join(build, "bench", "qkv_bench"), "--benchmark_filter=BM_VitTrainStep",
-           "--benchmark_format=json", f"--benchmark_repetitions={reps}",
-           "--benchmark_report_aggregates_only=true"]
-    env = dict(os.environ, QKV_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
-    scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
-    for b in json.loads(out)["benchmarks"]:
-        if b.get("aggregate_name") == "median":
-            return b["real_time"] * scale[b["time_unit"]]
-    raise RuntimeError("qkv_bench reported no median for BM_VitTrainStep")
+    return torch_setup.qkv_medians(build, "BM_VitTrainStep", reps, threads)["BM_VitTrainStep/128"]
 
 
 def main():

@@ -24,25 +24,6 @@ namespace qkv::train {
 
 namespace {
 
-std::string format(const char* fmt, auto... args) {
-  char buf[512];
-  std::snprintf(buf, sizeof buf, fmt, args...);
-  return buf;
-}
-
-OptimizerSettings optimizer_settings(const ClassificationConfig& c) {
-  const auto& t = c.training;
-  return {t.optimizer,    t.lr,       t.beta1,  t.beta2,        t.eps,
-          t.weight_decay, t.schedule, t.warmup, c.model.d_model};
-}
-
-// All of a config but the length of training, which --resume may extend.
-std::string resume_key(ClassificationConfig c) {
-  c.training.epochs = 0;
-  c.training.max_steps = 0;
-  return to_json_text(c);
-}
-
 void plot_curves(const RunPaths& paths, const std::vector<double>& steps,
                  const std::vector<double>& losses,
                  const std::vector<ClassificationEpoch>& epochs) {
@@ -93,10 +74,10 @@ ClassificationResult train_image_classifier(const ClassificationConfig& c,
   const std::int64_t n_train = set.count - c.data.valid_size;
   std::vector<std::int64_t> valid;
   for (std::int64_t i = n_train; i < set.count; ++i) valid.push_back(i);
-  print(format("data: %lld training images, %lld held out for validation (%s, %lld x %lld)",
-               static_cast<long long>(n_train), static_cast<long long>(valid.size()),
-               c.data.dataset.c_str(), static_cast<long long>(set.rows),
-               static_cast<long long>(set.cols)));
+  print(format_line("data: %lld training images, %lld held out for validation (%s, %lld x %lld)",
+                    static_cast<long long>(n_train), static_cast<long long>(valid.size()),
+                    c.data.dataset.c_str(), static_cast<long long>(set.rows),
+                    static_cast<long long>(set.cols)));
   write_file_atomically(paths.config, [&](AtomicFileOutput& f) { f.write(config_json); });
 
   Generator gen(c.training.seed);
@@ -113,14 +94,15 @@ ClassificationResult train_image_classifier(const ClassificationConfig& c,
   if (options.resume) {
     pos = load_training_state(*checkpoint, paths.checkpoint, model, *opt, gen);
     checkpoint.reset();
-    print(format("resumed from %s at step %lld (epoch %lld, batch %lld)",
-                 paths.checkpoint.string().c_str(), static_cast<long long>(pos.step),
-                 static_cast<long long>(pos.epoch + 1), static_cast<long long>(pos.batch)));
+    print(format_line("resumed from %s at step %lld (epoch %lld, batch %lld)",
+                      paths.checkpoint.string().c_str(), static_cast<long long>(pos.step),
+                      static_cast<long long>(pos.epoch + 1), static_cast<long long>(pos.batch)));
   }
   MetricsLog metrics(paths.metrics.string(), options.resume, pos.step);
-  print(format("model: %lld parameters; %lld batches of %lld per epoch, %lld steps in all",
-               static_cast<long long>(model.num_parameters()), static_cast<long long>(per_epoch),
-               static_cast<long long>(bs), static_cast<long long>(total)));
+  print(format_line("model: %lld parameters; %lld batches of %lld per epoch, %lld steps in all",
+                    static_cast<long long>(model.num_parameters()),
+                    static_cast<long long>(per_epoch), static_cast<long long>(bs),
+                    static_cast<long long>(total)));
 
   const data::AugmentOptions augment{c.data.max_shift, c.data.hflip, c.data.mean, c.data.std};
   CrossEntropyOptions ce;
@@ -168,12 +150,12 @@ ClassificationResult train_image_classifier(const ClassificationConfig& c,
         const double mean = interval_loss / double(interval_steps);
         const double eta = rate.seconds_per_step() * double(total - pos.step);
         print(
-            format("epoch %lld/%lld step %lld/%lld  loss %.4f  acc %.2f%%  lr %.2e  %.0f "
-                   "images/s  ETA %s",
-                   static_cast<long long>(pos.epoch + 1), static_cast<long long>(c.training.epochs),
-                   static_cast<long long>(pos.step), static_cast<long long>(total), mean,
-                   100.0 * double(right) / double(seen), lr, rate.units_per_second(),
-                   format_duration(eta).c_str()));
+            format_line("epoch %lld/%lld step %lld/%lld  loss %.4f  acc %.2f%%  lr %.2e  %.0f "
+                        "images/s  ETA %s",
+                        static_cast<long long>(pos.epoch + 1),
+                        static_cast<long long>(c.training.epochs), static_cast<long long>(pos.step),
+                        static_cast<long long>(total), mean, 100.0 * double(right) / double(seen),
+                        lr, rate.units_per_second(), format_duration(eta).c_str()));
         metrics.write({{"step", pos.step},
                        {"epoch", pos.epoch + 1},
                        {"loss", mean},
@@ -206,8 +188,8 @@ ClassificationResult train_image_classifier(const ClassificationConfig& c,
                              {"train_accuracy", e.train_accuracy}};
     double score = -e.train_loss;
     std::string line =
-        format("epoch %lld done: train loss %.4f  train acc %.2f%%",
-               static_cast<long long>(e.epoch), e.train_loss, 100 * e.train_accuracy);
+        format_line("epoch %lld done: train loss %.4f  train acc %.2f%%",
+                    static_cast<long long>(e.epoch), e.train_loss, 100 * e.train_accuracy);
     if (!valid.empty()) {
       const ClassifierScore v = evaluate_classifier(model, set, valid, c);
       e.valid_loss = v.loss;
@@ -215,7 +197,7 @@ ClassificationResult train_image_classifier(const ClassificationConfig& c,
       record["valid_loss"] = v.loss;
       record["valid_accuracy"] = v.accuracy;
       score = v.accuracy;
-      line += format("  valid loss %.4f  valid acc %.2f%%", v.loss, 100 * v.accuracy);
+      line += format_line("  valid loss %.4f  valid acc %.2f%%", v.loss, 100 * v.accuracy);
     }
     result.epochs.push_back(e);
     print(line);
@@ -224,7 +206,7 @@ ClassificationResult train_image_classifier(const ClassificationConfig& c,
       pos.best = score;
       save_checkpoint(paths.model, model.state_dict(),
                       {{"epoch", std::to_string(e.epoch)}, {"config", config_json}});
-      print(format("best so far: %s", paths.model.string().c_str()));
+      print(format_line("best so far: %s", paths.model.string().c_str()));
     }
     TrainingPosition next = pos;
     ++next.epoch;

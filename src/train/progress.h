@@ -4,12 +4,20 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 namespace qkv::train {
+
+// printf into a string: one line of progress output.
+std::string format_line(const char* fmt, auto... args) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf, fmt, args...);
+  return buf;
+}
 
 // "42s", "12m05s", "3h07m".
 std::string format_duration(double seconds);

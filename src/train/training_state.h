@@ -49,6 +49,23 @@ struct OptimizerSettings {
   std::int64_t d_model = 0;  // inverse_sqrt's d^-0.5 (scaled away: the peak is lr)
 };
 
+// The settings of a run config's training section (any task's).
+template <class Config>
+OptimizerSettings optimizer_settings(const Config& c) {
+  const auto& t = c.training;
+  return {t.optimizer,    t.lr,       t.beta1,  t.beta2,        t.eps,
+          t.weight_decay, t.schedule, t.warmup, c.model.d_model};
+}
+
+// The part of a config a resumed run must share with the run it continues:
+// all of it but the length of training, which --resume may extend.
+template <class Config>
+std::string resume_key(Config c) {
+  c.training.epochs = 0;
+  c.training.max_steps = 0;
+  return to_json_text(c);
+}
+
 std::unique_ptr<optim::Optimizer> make_optimizer(const OptimizerSettings& s,
                                                  std::vector<Tensor> params);
 // The schedule over `total` steps; every one peaks at s.lr.

@@ -32,12 +32,6 @@ namespace qkv::train {
 
 namespace {
 
-std::string format(const char* fmt, auto... args) {
-  char buf[512];
-  std::snprintf(buf, sizeof buf, fmt, args...);
-  return buf;
-}
-
 struct Corpus {
   data::ParallelText train, valid;
 };
@@ -61,26 +55,12 @@ std::vector<data::Example> encode(const data::BpeTokenizer& tok, const data::Par
   return out;
 }
 
-OptimizerSettings optimizer_settings(const TranslationConfig& c) {
-  const auto& t = c.training;
-  return {t.optimizer,    t.lr,       t.beta1,  t.beta2,        t.eps,
-          t.weight_decay, t.schedule, t.warmup, c.model.d_model};
-}
-
 Tensor batch_loss(const models::Seq2SeqTransformer& model, const data::Batch& b, double smoothing) {
   const Tensor logits = model.forward(b.source, b.target_in);
   CrossEntropyOptions ce;
   ce.ignore_index = model.config().pad_id;
   ce.label_smoothing = smoothing;
   return cross_entropy(reshape(logits, {-1, logits.size(2)}), reshape(b.target_out, {-1}), ce);
-}
-
-// The part of a config a resumed run must share with the run it continues:
-// all of it but the length of training, which --resume may extend.
-std::string resume_key(TranslationConfig c) {
-  c.training.epochs = 0;
-  c.training.max_steps = 0;
-  return to_json_text(c);
 }
 
 struct Validation {
@@ -145,9 +125,9 @@ TrainResult train_translation(const TranslationConfig& c, const TrainOptions& op
         paths);
 
   const Corpus corpus = read_corpus(c.data);
-  print(format("data: %zu training pairs, %zu validation pairs (%s, %s -> %s)",
-               corpus.train.source.size(), corpus.valid.source.size(), c.data.dataset.c_str(),
-               c.data.source.c_str(), c.data.target.c_str()));
+  print(format_line("data: %zu training pairs, %zu validation pairs (%s, %s -> %s)",
+                    corpus.train.source.size(), corpus.valid.source.size(), c.data.dataset.c_str(),
+                    c.data.source.c_str(), c.data.target.c_str()));
 
   data::BpeTokenizer tok;
   if (options.resume) {
@@ -158,8 +138,8 @@ TrainResult train_translation(const TranslationConfig& c, const TrainOptions& op
     lines.insert(lines.end(), corpus.train.target.begin(), corpus.train.target.end());
     tok = data::BpeTokenizer::train(lines, static_cast<std::size_t>(c.data.vocab_size));
     tok.save(paths.tokenizer);
-    print(format("tokenizer: byte-level BPE, %zu tokens, trained in %.1f s -> %s", tok.vocab_size(),
-                 t.elapsed(), paths.tokenizer.string().c_str()));
+    print(format_line("tokenizer: byte-level BPE, %zu tokens, trained in %.1f s -> %s",
+                      tok.vocab_size(), t.elapsed(), paths.tokenizer.string().c_str()));
   }
   write_file_atomically(paths.config, [&](AtomicFileOutput& f) { f.write(config_json); });
   const auto train_examples = encode(tok, corpus.train);
@@ -185,14 +165,14 @@ TrainResult train_translation(const TranslationConfig& c, const TrainOptions& op
   if (options.resume) {
     pos = load_training_state(*checkpoint, paths.checkpoint, model, *opt, gen);
     checkpoint.reset();
-    print(format("resumed from %s at step %lld (epoch %lld, batch %lld)",
-                 paths.checkpoint.string().c_str(), static_cast<long long>(pos.step),
-                 static_cast<long long>(pos.epoch + 1), static_cast<long long>(pos.batch)));
+    print(format_line("resumed from %s at step %lld (epoch %lld, batch %lld)",
+                      paths.checkpoint.string().c_str(), static_cast<long long>(pos.step),
+                      static_cast<long long>(pos.epoch + 1), static_cast<long long>(pos.batch)));
   }
   MetricsLog metrics(paths.metrics.string(), options.resume, pos.step);
-  print(format("model: %lld parameters; %lld batches per epoch, %lld steps in all",
-               static_cast<long long>(model.num_parameters()), static_cast<long long>(per_epoch),
-               static_cast<long long>(total)));
+  print(format_line("model: %lld parameters; %lld batches per epoch, %lld steps in all",
+                    static_cast<long long>(model.num_parameters()),
+                    static_cast<long long>(per_epoch), static_cast<long long>(total)));
 
   TrainResult result;
   std::vector<double> plot_steps, plot_losses_v, epoch_steps, epoch_valid;
@@ -226,11 +206,11 @@ TrainResult train_translation(const TranslationConfig& c, const TrainOptions& op
       if (pos.step % c.training.log_every == 0 || pos.step == total) {
         const double mean = interval_loss / double(interval_steps);
         const double eta = rate.seconds_per_step() * double(total - pos.step);
-        print(format("epoch %lld/%lld step %lld/%lld  loss %.4f  lr %.2e  %.0f tok/s  ETA %s",
-                     static_cast<long long>(pos.epoch + 1),
-                     static_cast<long long>(c.training.epochs), static_cast<long long>(pos.step),
-                     static_cast<long long>(total), mean, lr, rate.units_per_second(),
-                     format_duration(eta).c_str()));
+        print(format_line("epoch %lld/%lld step %lld/%lld  loss %.4f  lr %.2e  %.0f tok/s  ETA %s",
+                          static_cast<long long>(pos.epoch + 1),
+                          static_cast<long long>(c.training.epochs),
+                          static_cast<long long>(pos.step), static_cast<long long>(total), mean, lr,
+                          rate.units_per_second(), format_duration(eta).c_str()));
         metrics.write({{"step", pos.step},
                        {"epoch", pos.epoch + 1},
                        {"loss", mean},
@@ -257,11 +237,12 @@ TrainResult train_translation(const TranslationConfig& c, const TrainOptions& op
     EpochResult e{pos.epoch + 1, pos.step, epoch_batches ? epoch_loss / double(epoch_batches) : 0,
                   v.loss,        v.bleu,   v.bleu_lower};
     result.epochs.push_back(e);
-    print(format("epoch %lld done: train loss %.4f  valid loss %.4f%s",
-                 static_cast<long long>(e.epoch), e.train_loss, e.valid_loss,
-                 v.bleu >= 0
-                     ? format("  valid BLEU %.2f (lowercased %.2f)", v.bleu, v.bleu_lower).c_str()
-                     : ""));
+    print(format_line(
+        "epoch %lld done: train loss %.4f  valid loss %.4f%s", static_cast<long long>(e.epoch),
+        e.train_loss, e.valid_loss,
+        v.bleu >= 0
+            ? format_line("  valid BLEU %.2f (lowercased %.2f)", v.bleu, v.bleu_lower).c_str()
+            : ""));
     nlohmann::json record = {{"step", pos.step},
                              {"epoch", e.epoch},
                              {"train_loss", e.train_loss},
@@ -278,7 +259,7 @@ TrainResult train_translation(const TranslationConfig& c, const TrainOptions& op
       pos.best = score;
       save_checkpoint(paths.model, model.state_dict(),
                       {{"epoch", std::to_string(e.epoch)}, {"config", config_json}});
-      print(format("best so far: %s", paths.model.string().c_str()));
+      print(format_line("best so far: %s", paths.model.string().c_str()));
     }
     TrainingPosition next = pos;
     ++next.epoch;

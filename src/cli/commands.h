@@ -8,6 +8,7 @@
 namespace qkv::cli {
 
 void add_attention_command(CLI::App& app);
+void add_average_command(CLI::App& app);
 void add_classify_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 void add_eval_command(CLI::App& app);

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("qkv ") + QKV_VERSION);
   app.require_subcommand(1);
   qkv::cli::add_attention_command(app);
+  qkv::cli::add_average_command(app);
   qkv::cli::add_classify_command(app);
   qkv::cli::add_demo_command(app);
   qkv::cli::add_eval_command(app);

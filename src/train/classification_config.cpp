@@ -17,7 +17,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ClassificationTraining, epochs, 
                                                 batch_size, optimizer, lr, beta1, beta2, eps,
                                                 weight_decay, schedule, warmup, label_smoothing,
                                                 clip_norm, seed, log_every, checkpoint_every,
-                                                eval_batch)
+                                                keep_epochs, eval_batch)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ClassificationConfig, task, data, model, training)
 
 namespace {

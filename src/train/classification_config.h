@@ -44,6 +44,7 @@ struct ClassificationTraining {
   std::uint64_t seed = 1;
   std::int64_t log_every = 50;        // steps between progress lines
   std::int64_t checkpoint_every = 0;  // steps; 0: at the end of each epoch only
+  std::int64_t keep_epochs = 0;       // the weights of the last epochs, for qkv average
   std::int64_t eval_batch = 500;      // images per batch when evaluating
 };
 

@@ -208,6 +208,7 @@ ClassificationResult train_image_classifier(const ClassificationConfig& c,
                       {{"epoch", std::to_string(e.epoch)}, {"config", config_json}});
       print(format_line("best so far: %s", paths.model.string().c_str()));
     }
+    keep_epoch_model(paths, model.state_dict(), e.epoch, c.training.keep_epochs, config_json);
     TrainingPosition next = pos;
     ++next.epoch;
     next.batch = 0;

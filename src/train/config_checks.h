@@ -35,7 +35,7 @@ void require(bool ok, const std::string& where, const char* key, const T& value,
 }
 
 // The training fields every task has: epochs, optimizer, lr, schedule, warmup,
-// label_smoothing, clip_norm and log_every, under "training.".
+// label_smoothing, clip_norm, log_every and keep_epochs, under "training.".
 template <class Training>
 void require_training_fields(const Training& t, const std::string& where) {
   require(t.epochs >= 1, where, "training.epochs", t.epochs, ">= 1");
@@ -49,6 +49,7 @@ void require_training_fields(const Training& t, const std::string& where) {
           t.label_smoothing, "in [0, 1)");
   require(t.clip_norm >= 0, where, "training.clip_norm", t.clip_norm, ">= 0");
   require(t.log_every >= 1, where, "training.log_every", t.log_every, ">= 1");
+  require(t.keep_epochs >= 0, where, "training.keep_epochs", t.keep_epochs, ">= 0");
 }
 
 // The task a config file names ("translation" when it names none).

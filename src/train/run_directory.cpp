@@ -1,5 +1,7 @@
 #include "train/run_directory.h"
 
+#include <algorithm>
+
 #include "io/checkpoint.h"
 #include "train/config_checks.h"
 
@@ -14,6 +16,39 @@ RunPaths::RunPaths(const std::filesystem::path& d)
       metrics(d / "metrics.jsonl"),
       loss_plot(d / "loss.png"),
       accuracy_plot(d / "accuracy.png") {}
+
+std::filesystem::path RunPaths::epoch_model(std::int64_t epoch) const {
+  return dir / ("epoch-" + std::to_string(epoch) + ".safetensors");
+}
+
+void keep_epoch_model(const RunPaths& paths, const std::map<std::string, Tensor>& weights,
+                      std::int64_t epoch, std::int64_t keep, const std::string& config_json) {
+  if (keep <= 0) return;
+  save_checkpoint(paths.epoch_model(epoch), weights,
+                  {{"epoch", std::to_string(epoch)}, {"config", config_json}});
+  std::error_code ec;
+  std::filesystem::remove(paths.epoch_model(epoch - keep), ec);
+}
+
+std::vector<std::filesystem::path> kept_epoch_models(const RunPaths& paths) {
+  std::vector<std::pair<std::int64_t, std::filesystem::path>> found;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(paths.dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const std::string prefix = "epoch-", suffix = ".safetensors";
+    if (name.size() <= prefix.size() + suffix.size() || !name.starts_with(prefix) ||
+        !name.ends_with(suffix))
+      continue;
+    const std::string digits =
+        name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+    if (digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    found.emplace_back(std::stoll(digits), entry.path());
+  }
+  std::sort(found.begin(), found.end());
+  std::vector<std::filesystem::path> out;
+  for (auto& f : found) out.push_back(std::move(f.second));
+  return out;
+}
 
 namespace {
 

@@ -6,14 +6,19 @@
 //   model.safetensors  the weights of the best epoch (checksummed)
 //   last.safetensors   the latest checkpoint: weights, optimizer state, step,
 //                      data position and random-number state, for --resume
+//   epoch-K.safetensors  the weights at the end of epoch K, for the last
+//                      training.keep_epochs epochs (qkv average reads them)
 //   metrics.jsonl      one JSON object per progress line and per epoch
 //   loss.png           the loss curves
 //   accuracy.png       classification: the accuracy curves
 
+#include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "data/bpe.h"
 #include "io/safetensors.h"
@@ -28,7 +33,17 @@ struct RunPaths {
   std::filesystem::path dir, config, tokenizer, model, checkpoint, metrics, loss_plot,
       accuracy_plot;
   explicit RunPaths(const std::filesystem::path& dir);
+  std::filesystem::path epoch_model(std::int64_t epoch) const;
 };
+
+// Writes the weights at the end of `epoch` to epoch-K.safetensors and removes
+// the file of epoch - keep, so the run holds its last `keep` epochs (none for
+// keep = 0).
+void keep_epoch_model(const RunPaths& paths, const std::map<std::string, Tensor>& weights,
+                      std::int64_t epoch, std::int64_t keep, const std::string& config_json);
+
+// The epoch-K.safetensors files in the run directory, oldest epoch first.
+std::vector<std::filesystem::path> kept_epoch_models(const RunPaths& paths);
 
 // Creates the run directory of a training run. A resumed run's checkpoint is
 // read here, first, so a missing or damaged one is reported before any other

@@ -16,8 +16,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TranslationModel, d_model, num_h
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TranslationTraining, epochs, max_steps, max_tokens,
                                                 optimizer, lr, beta1, beta2, eps, weight_decay,
                                                 schedule, warmup, label_smoothing, clip_norm, seed,
-                                                log_every, checkpoint_every, valid_bleu,
-                                                valid_batch)
+                                                log_every, checkpoint_every, keep_epochs,
+                                                valid_bleu, valid_batch)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TranslationConfig, task, data, model, training)
 
 namespace {

@@ -46,6 +46,7 @@ struct TranslationTraining {
   std::uint64_t seed = 1;
   std::int64_t log_every = 50;        // steps between progress lines
   std::int64_t checkpoint_every = 0;  // steps; 0: at the end of each epoch only
+  std::int64_t keep_epochs = 0;       // the weights of the last epochs, for qkv average
   bool valid_bleu = true;             // greedy-decode the validation set each epoch
   std::int64_t valid_batch = 128;     // sentences per decoding batch
 };

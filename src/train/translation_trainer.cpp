@@ -261,6 +261,7 @@ TrainResult train_translation(const TranslationConfig& c, const TrainOptions& op
                       {{"epoch", std::to_string(e.epoch)}, {"config", config_json}});
       print(format_line("best so far: %s", paths.model.string().c_str()));
     }
+    keep_epoch_model(paths, model.state_dict(), e.epoch, c.training.keep_epochs, config_json);
     TrainingPosition next = pos;
     ++next.epoch;
     next.batch = 0;

@@ -20,6 +20,7 @@
 #include "autograd/engine.h"
 #include "core/creation.h"
 #include "core/view.h"
+#include "harness/golden_testing.h"
 #include "harness/tensor_testing.h"
 #include "io/safetensors.h"
 #include "nn/additive_attention.h"
@@ -32,7 +33,9 @@
 namespace qkv {
 namespace {
 
+using testing::expect_close;
 using testing::max_abs_diff;
+using testing::with_prefix;
 
 constexpr double kForwardTol = 2e-6;
 constexpr double kGradTol = 5e-6;
@@ -88,12 +91,6 @@ std::vector<std::string> torch_mha_names(bool packed, bool bias) {
 
 // |got - want| <= tol * max(1, max |want|), printing the max difference of each
 // tensor beside its largest value.
-void expect_close(const Tensor& got, const Tensor& want, double tol, const std::string& what) {
-  const double diff = max_abs_diff(got, want), scale = max_abs_diff(want, zeros(want.shape()));
-  std::printf("  %-24s max |diff| %.2e  max |want| %.2e\n", what.c_str(), diff, scale);
-  EXPECT_LE(diff, tol * std::max(1.0, scale)) << what;
-}
-
 void expect_module_matches(const nn::Module& m, const Golden& g, const nn::StateDict& want_grads,
                            const Tensor& output, const Tensor& weights) {
   expect_close(output, g["output"], kForwardTol, "output");

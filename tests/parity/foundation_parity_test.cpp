@@ -15,6 +15,7 @@
 
 #include "autograd/engine.h"
 #include "core/view.h"
+#include "harness/golden_testing.h"
 #include "harness/tensor_testing.h"
 #include "io/safetensors.h"
 #include "nn/layer_norm.h"
@@ -31,19 +32,13 @@ namespace qkv {
 namespace {
 
 using testing::max_abs_diff;
+using testing::with_prefix;
 
 constexpr double kForwardTol = 2e-6;
 constexpr double kGradTol = 2e-6;
 
 SafetensorsFile golden(const std::string& name) {
   return load_safetensors(std::string(QKV_TEST_DATA_DIR) + "/golden/foundation/" + name);
-}
-
-nn::StateDict with_prefix(const SafetensorsFile& f, const std::string& prefix) {
-  nn::StateDict out;
-  for (const auto& [name, t] : f.tensors)
-    if (name.rfind(prefix, 0) == 0) out[name.substr(prefix.size())] = t;
-  return out;
 }
 
 // Max |a - b| / (|b| + 1e-3): a relative error that does not blow up near zero.

@@ -19,6 +19,7 @@
 
 #include "autograd/engine.h"
 #include "core/creation.h"
+#include "harness/golden_testing.h"
 #include "harness/tensor_testing.h"
 #include "io/safetensors.h"
 #include "models/seq2seq.h"
@@ -30,7 +31,9 @@
 namespace qkv {
 namespace {
 
+using testing::expect_close;
 using testing::max_abs_diff;
+using testing::with_prefix;
 
 constexpr double kLogitTol = 5e-6, kGradTol = 1e-6, kLossTol = 2e-6;
 
@@ -38,19 +41,6 @@ const SafetensorsFile& golden() {
   static const SafetensorsFile file =
       load_safetensors(std::string(QKV_TEST_DATA_DIR) + "/golden/seq2seq/seq2seq.safetensors");
   return file;
-}
-
-nn::StateDict with_prefix(const std::string& prefix) {
-  nn::StateDict out;
-  for (const auto& [name, t] : golden().tensors)
-    if (name.rfind(prefix, 0) == 0) out[name.substr(prefix.size())] = t;
-  return out;
-}
-
-void expect_close(const Tensor& got, const Tensor& want, double tol, const std::string& what) {
-  const double diff = max_abs_diff(got, want), scale = max_abs_diff(want, zeros(want.shape()));
-  std::printf("  %-44s max |diff| %.2e  max |want| %.2e\n", what.c_str(), diff, scale);
-  EXPECT_LE(diff, tol * std::max(1.0, scale)) << what;
 }
 
 Tensor loss_of(const models::Seq2SeqTransformer& model) {
@@ -75,7 +65,7 @@ void expect_variant_matches(const std::string& variant, bool norm_first, nn::Act
                                     .activation = act,
                                     .norm_first = norm_first,
                                     .max_len = 64});
-  model.load_state_dict(nn::from_pytorch(with_prefix("param.")));
+  model.load_state_dict(nn::from_pytorch(with_prefix(golden(), "param.")));
   const auto& t = golden().tensors;
   const std::string p = variant + ".";
 
@@ -84,7 +74,7 @@ void expect_variant_matches(const std::string& variant, bool norm_first, nn::Act
   const Tensor loss = loss_of(model);
   EXPECT_NEAR(loss.item<double>(), t.at(p + "loss").item<double>(), kLossTol);
   autograd::backward(loss);
-  const nn::StateDict grads = nn::from_pytorch(with_prefix(p + "grad."));
+  const nn::StateDict grads = nn::from_pytorch(with_prefix(golden(), p + "grad."));
   EXPECT_EQ(grads.size(), model.named_parameters().size());
   for (const auto& [name, param] : model.named_parameters()) {
     ASSERT_TRUE(grads.count(name)) << name;

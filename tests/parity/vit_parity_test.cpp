@@ -19,6 +19,7 @@
 #include "autograd/engine.h"
 #include "core/creation.h"
 #include "core/view.h"
+#include "harness/golden_testing.h"
 #include "harness/tensor_testing.h"
 #include "io/safetensors.h"
 #include "models/vision_transformer.h"
@@ -29,7 +30,9 @@
 namespace qkv {
 namespace {
 
+using testing::expect_close;
 using testing::max_abs_diff;
+using testing::with_prefix;
 
 constexpr double kLogitTol = 5e-6, kGradTol = 1e-6, kLossTol = 2e-6;
 
@@ -37,19 +40,6 @@ const SafetensorsFile& golden() {
   static const SafetensorsFile file =
       load_safetensors(std::string(QKV_TEST_DATA_DIR) + "/golden/vit/vit.safetensors");
   return file;
-}
-
-nn::StateDict with_prefix(const std::string& prefix) {
-  nn::StateDict out;
-  for (const auto& [name, t] : golden().tensors)
-    if (name.rfind(prefix, 0) == 0 && name != "grad.images") out[name.substr(prefix.size())] = t;
-  return out;
-}
-
-void expect_close(const Tensor& got, const Tensor& want, double tol, const std::string& what) {
-  const double diff = max_abs_diff(got, want), scale = max_abs_diff(want, zeros(want.shape()));
-  std::printf("  %-44s max |diff| %.2e  max |want| %.2e\n", what.c_str(), diff, scale);
-  EXPECT_LE(diff, tol * std::max(1.0, scale)) << what;
 }
 
 std::unique_ptr<models::VisionTransformer> golden_model() {
@@ -64,7 +54,7 @@ std::unique_ptr<models::VisionTransformer> golden_model() {
                                       .dropout = 0,
                                       .attention_dropout = 0,
                                       .num_classes = 5});
-  model->load_state_dict(nn::from_pytorch(with_prefix("param.")));
+  model->load_state_dict(nn::from_pytorch(with_prefix(golden(), "param.")));
   return model;
 }
 
@@ -85,7 +75,9 @@ TEST(VitParity, LogitsLossAndGradients) {
   EXPECT_NEAR(loss.item<double>(), t.at("loss").item<double>(), kLossTol);
   autograd::backward(loss);
   expect_close(images.grad(), t.at("grad.images"), kGradTol, "grad images");
-  const nn::StateDict grads = nn::from_pytorch(with_prefix("grad."));
+  nn::StateDict by_name = with_prefix(golden(), "grad.");
+  by_name.erase("images");  // the input's, compared above
+  const nn::StateDict grads = nn::from_pytorch(by_name);
   EXPECT_EQ(grads.size(), model.named_parameters().size());
   for (const auto& [name, param] : model.named_parameters()) {
     ASSERT_TRUE(grads.count(name)) << name;
